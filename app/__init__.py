@@ -1,0 +1,1 @@
+"""Pivotal: the public API of the customer-onboarding platform."""

@@ -1,0 +1,86 @@
+"""Bearer-key authentication: a key resolves to (workspace, mode), cached briefly in-process."""
+
+from __future__ import annotations
+
+import time
+from typing import NamedTuple
+
+import asyncpg
+from litestar import Request
+
+from app.db import queries
+from app.errors import AuthenticationFailed
+from app.workspaces.repo import LIVE_PREFIX, TEST_PREFIX, hash_key
+
+
+class Principal(NamedTuple):
+    """Who is calling: the key, its workspace, and the mode its objects live in."""
+
+    key_id: str
+    workspace_id: str
+    livemode: bool
+
+
+class KeyCache:
+    """Resolved keys for `ttl` seconds, so most requests skip the database.
+
+    The ttl is the revocation delay: a revoked key stops working within that many seconds.
+    Unknown keys are not cached, so a new key works at once.
+    """
+
+    def __init__(self, ttl: float, max_entries: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[bytes, tuple[Principal, float]] = {}
+
+    def get(self, digest: bytes) -> Principal | None:
+        entry = self._entries.get(digest)
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[0]
+
+    def put(self, digest: bytes, principal: Principal) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._entries.clear()
+        self._entries[digest] = (principal, time.monotonic() + self.ttl)
+
+
+def _bearer_key(request: Request) -> str:
+    header = request.headers.get("authorization")
+    if not header:
+        raise AuthenticationFailed(
+            "No API key provided: send 'Authorization: Bearer <key>'", code="missing_api_key"
+        )
+    scheme, _, key = header.partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key:
+        raise AuthenticationFailed("Authorization header must be 'Bearer <key>'")
+    if not (key.startswith(TEST_PREFIX) or key.startswith(LIVE_PREFIX)):
+        raise AuthenticationFailed("Invalid API key provided")
+    return key
+
+
+async def resolve_key(pool: asyncpg.Pool, cache: KeyCache, key: str) -> Principal:
+    """The principal for a key; the lookup is by hash, so timing does not depend on the key."""
+    digest = hash_key(key)
+    principal = cache.get(digest)
+    if principal is not None:
+        return principal
+    row = await pool.fetchrow(queries["workspaces.find_live_key"], digest)
+    # the mode a key grants must agree with what its prefix says
+    if row is None or row["livemode"] == key.startswith(TEST_PREFIX):
+        raise AuthenticationFailed("Invalid API key provided")
+    principal = Principal(row["id"], row["workspace_id"], row["livemode"])
+    cache.put(digest, principal)
+    return principal
+
+
+async def authenticate(request: Request) -> None:
+    """before_request hook of the authenticated routes: attach the caller's Principal."""
+    state = request.app.state
+    key = _bearer_key(request)
+    request.scope["principal"] = await resolve_key(state.pool, state.key_cache, key)  # type: ignore[typeddict-unknown-key]
+
+
+def principal_of(request: Request) -> Principal:
+    return request.scope["principal"]  # type: ignore[typeddict-item]

@@ -1,0 +1,147 @@
+"""`pivotal`: the command-line tool for workspaces, keys, migrations, the API and the worker."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import click
+
+from app.settings import Settings, SettingsError
+
+
+def _print(obj: Any) -> None:
+    click.echo(json.dumps(obj))
+
+
+def _fail(message: str) -> None:
+    click.echo(json.dumps({"error": {"message": message}}), err=True)
+    sys.exit(1)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        _fail(str(exc))
+        raise
+
+
+def _with_connection(work: Callable[[asyncpg.Connection], Awaitable[Any]]) -> Any:
+    from app.workspaces.repo import WorkspaceError
+
+    async def run() -> Any:
+        conn = await asyncpg.connect(_settings().database_url)
+        try:
+            return await work(conn)
+        finally:
+            await conn.close()
+
+    try:
+        return asyncio.run(run())
+    except (WorkspaceError, OSError, asyncpg.PostgresError) as exc:
+        _fail(str(exc))
+
+
+@click.group()
+def cli() -> None:
+    """Pivotal: workspaces, API keys, migrations, the API server and the webhook worker."""
+
+
+@cli.group()
+def workspaces() -> None:
+    """Manage workspaces."""
+
+
+@workspaces.command("create")
+@click.argument("name")
+def workspaces_create(name: str) -> None:
+    """Create a workspace named NAME."""
+    from app.workspaces.repo import create_workspace
+
+    _print(_with_connection(lambda conn: create_workspace(conn, name)))
+
+
+@cli.group()
+def keys() -> None:
+    """Manage API keys."""
+
+
+@keys.command("create")
+@click.argument("workspace")
+@click.option("--test", "test_mode", is_flag=True, help="a test-mode key (pivotal_test_...)")
+def keys_create(workspace: str, test_mode: bool) -> None:
+    """Create a key for WORKSPACE (its id or name); the key is shown only this once."""
+    from app.workspaces.repo import create_key
+
+    _print(_with_connection(lambda conn: create_key(conn, workspace, livemode=not test_mode)))
+
+
+@keys.command("revoke")
+@click.argument("key_id")
+def keys_revoke(key_id: str) -> None:
+    """Revoke the key KEY_ID; it stops working within the auth cache's seconds."""
+    from app.workspaces.repo import revoke_key
+
+    _print(_with_connection(lambda conn: revoke_key(conn, key_id)))
+
+
+@cli.command()
+@click.option("--dump-schema", is_flag=True, help="rewrite sql/schema.sql afterwards")
+def migrate(dump_schema: bool) -> None:
+    """Apply the SQL migrations (dbmate)."""
+    from app.migrations import migrate as run_migrations
+
+    try:
+        run_migrations(_settings().database_url, dump_schema=dump_schema)
+    except RuntimeError as exc:
+        _fail(str(exc))
+    _print({"object": "migration", "status": "up_to_date"})
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the API server."""
+    from app.server import serve as run_server
+
+    _settings()  # fail early, with a clear message, on bad configuration
+    run_server(host=host, port=port, workers=workers)
+
+
+@cli.command()
+def worker() -> None:
+    """Run the webhook worker (outbox relay and deliveries)."""
+    from worker.main import run_worker
+
+    run_worker(_settings())
+
+
+@cli.command()
+@click.option("--port", default=8000, show_default=True, type=int)
+def dev(port: int) -> None:
+    """Start the local stack, migrate, create a dev key, and run the API and worker."""
+    from app.devrun import run_dev
+
+    run_dev(port)
+
+
+def _register_optional() -> None:
+    try:
+        from app.cli_stack import stack
+    except ImportError:  # pragma: no cover - the stack commands ship with the project
+        return
+    cli.add_command(stack)
+
+
+_register_optional()
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,48 @@
+"""The customer resource: fields, filters and rules for the shared CRUD machinery."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app import validation
+from app.customers.schemas import Customer, CustomerCreate, CustomerUpdate
+from app.resource import Filter, Hooks, Resource, choice_filter, lowercase_filter
+
+
+def _normalise(values: dict[str, Any]) -> dict[str, Any]:
+    if "domain" in values:
+        values["domain"] = validation.hostname(values["domain"], "domain")
+    if "owner_email" in values:
+        values["owner_email"] = validation.email(values["owner_email"], "owner_email")
+    return values
+
+
+class CustomerHooks(Hooks):
+    async def prepare_create(self, conn, principal, values):
+        return _normalise(values)
+
+    async def prepare_update(self, conn, principal, current, requested):
+        return _normalise(requested)
+
+
+customers = Resource(
+    object="customer",
+    table="customers",
+    read=Customer,
+    create=CustomerCreate,
+    update=CustomerUpdate,
+    insert_fields=(
+        "name", "domain", "lifecycle_stage", "owner_email", "external_id", "metadata",
+    ),
+    filters=(
+        Filter("external_id", "external_id"),
+        Filter("domain", "domain", lowercase_filter),
+        Filter(
+            "lifecycle_stage",
+            "lifecycle_stage",
+            choice_filter("onboarding", "active", "at_risk", "churned"),
+        ),
+        Filter("owner_email", "owner_email"),
+    ),
+    hooks=CustomerHooks(),
+)

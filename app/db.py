@@ -1,0 +1,102 @@
+"""The connection pool, the transaction helper, and the loader for sql/queries."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import asyncpg
+import msgspec
+
+from app.settings import Settings
+
+QUERIES_DIR = Path(__file__).resolve().parent.parent / "sql" / "queries"
+_HEADER = re.compile(r"^-- name: (?P<name>[a-z0-9_.]+)\s*$", re.MULTILINE)
+
+
+class Queries:
+    """Named SQL blocks from sql/queries/*.sql, loaded once.
+
+    Each block starts with `-- name: <name>` and a one-line `--` description; the name is
+    prefixed with its file's stem: `customers.insert` lives in customers.sql.
+    """
+
+    def __init__(self, directory: Path = QUERIES_DIR) -> None:
+        self._sql: dict[str, str] = {}
+        for path in sorted(directory.glob("*.sql")):
+            self._sql.update(_parse_blocks(path.stem, path.read_text()))
+
+    def __getitem__(self, name: str) -> str:
+        return self._sql[name]
+
+    def names(self) -> set[str]:
+        return set(self._sql)
+
+
+def _parse_blocks(prefix: str, text: str) -> dict[str, str]:
+    parts = _HEADER.split(text)
+    # split() yields [preamble, name1, body1, name2, body2, ...]
+    return {
+        f"{prefix}.{name}": body.strip()
+        for name, body in zip(parts[1::2], parts[2::2], strict=True)
+    }
+
+
+queries = Queries()
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    # jsonb travels as text both ways; msgspec does the (de)serialisation
+    await conn.set_type_codec(
+        "jsonb",
+        schema="pg_catalog",
+        encoder=lambda value: msgspec.json.encode(value).decode(),
+        decoder=msgspec.json.decode,
+        format="text",
+    )
+
+
+async def create_pool(settings: Settings, **overrides: object) -> asyncpg.Pool:
+    """One pool per process, with the bounds the change feed relies on."""
+    options: dict[str, object] = {
+        "min_size": settings.db_pool_min,
+        "max_size": settings.db_pool_max,
+        "init": _init_connection,
+        "command_timeout": settings.statement_timeout_ms / 1000 + 5,
+        "server_settings": {
+            "statement_timeout": str(settings.statement_timeout_ms),
+            "idle_in_transaction_session_timeout": str(settings.idle_in_transaction_timeout_ms),
+            "application_name": "pivotal",
+        },
+    }
+    options.update(overrides)
+    return await asyncpg.create_pool(settings.database_url, **options)
+
+
+@asynccontextmanager
+async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A connection inside one transaction: everything a write does commits together."""
+    async with pool.acquire() as conn, conn.transaction():
+        yield conn
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """True when the error means PostgreSQL or Redis cannot be reached right now."""
+    import redis.exceptions
+
+    unavailable = (
+        OSError,
+        asyncpg.CannotConnectNowError,
+        asyncpg.ConnectionDoesNotExistError,
+        asyncpg.TooManyConnectionsError,
+        asyncpg.InterfaceError,
+        asyncpg.AdminShutdownError,
+        asyncpg.CrashShutdownError,
+        asyncpg.ConnectionFailureError,
+        redis.exceptions.ConnectionError,
+        redis.exceptions.TimeoutError,
+        TimeoutError,
+    )
+    return isinstance(exc, unavailable)

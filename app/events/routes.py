@@ -1,0 +1,48 @@
+"""The change feed: GET /events and GET /events/{id}."""
+
+from __future__ import annotations
+
+from litestar import Request, Response, Router, get
+
+from app.auth import principal_of
+from app.errors import InvalidRequest
+from app.events.repo import get_event, list_events
+from app.events.schemas import EVENT_TYPES, Event
+from app.requests import parse_list_params
+from app.responses import json_response, list_page
+
+_PREFIXES = {event_type.split(".")[0] + ".*" for event_type in EVENT_TYPES}
+
+
+def _type_filter(raw: str | None) -> str | None:
+    if raw is None or raw == "*":
+        return None
+    if raw not in EVENT_TYPES and raw not in _PREFIXES:
+        raise InvalidRequest(
+            "type must be an event type such as customer.created, or a family such as customer.*",
+            field="type",
+        )
+    return raw
+
+
+@get("/")
+async def list_events_handler(request: Request) -> Response:
+    """The feed, newest first by default; `order=asc` with a saved cursor tails it gap-free."""
+    params = parse_list_params(request.query_params, frozenset({"type"}))
+    type_filter = _type_filter(params.filters.get("type"))
+    async with request.app.state.pool.acquire() as conn:
+        rows, has_more = await list_events(conn, principal_of(request), params, type_filter)
+    items = [Event.from_row(row) for row in rows]
+    return json_response(list_page(items, has_more, rows[-1]["cursor"] if rows else None))
+
+
+@get("/{reference:str}")
+async def get_event_handler(request: Request, reference: str) -> Response:
+    async with request.app.state.pool.acquire() as conn:
+        row = await get_event(conn, principal_of(request), reference)
+    return json_response(Event.from_row(row))
+
+
+events_router = Router(
+    path="/events", route_handlers=[list_events_handler, get_event_handler], tags=["events"]
+)

@@ -1,0 +1,79 @@
+"""create_app(settings) -> Litestar: routes, error handlers, lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis.asyncio as aioredis
+from litestar import Litestar, Router
+from litestar.datastructures import MutableScopeHeaders
+from litestar.types import Message, Scope
+
+from app import openapi
+from app.auth import KeyCache, authenticate
+from app.customers.resource import customers
+from app.db import create_pool
+from app.errors import EXCEPTION_HANDLERS
+from app.events.routes import events_router
+from app.health import health_handler
+from app.ids import new_id
+from app.requests import MAX_BODY_BYTES
+from app.resource_routes import resource_router
+from app.settings import Settings
+
+log = logging.getLogger("pivotal.http")
+API_PREFIX = "/api/v1"
+RESOURCES = (customers,)
+
+
+async def add_request_id(message: Message, scope: Scope) -> None:
+    """Every response, errors and unknown routes included, carries a Request-Id."""
+    if message["type"] != "http.response.start":
+        return
+    request_id = "req_" + new_id()
+    MutableScopeHeaders.from_message(message)["Request-Id"] = request_id
+    log.info(
+        "%s %s %s %s", request_id, scope.get("method"), scope.get("path"), message["status"]
+    )
+
+
+def create_app(settings: Settings) -> Litestar:
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.settings = settings
+        app.state.key_cache = KeyCache(settings.auth_cache_seconds)
+        app.state.pool = await create_pool(settings)
+        app.state.redis = aioredis.Redis.from_url(
+            settings.redis_url, socket_timeout=2, socket_connect_timeout=2
+        )
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+            await app.state.redis.aclose()
+
+    authenticated = Router(
+        path="/",
+        route_handlers=[*(resource_router(r) for r in RESOURCES), events_router],
+        before_request=authenticate,
+    )
+    api = Router(
+        path=API_PREFIX,
+        route_handlers=[health_handler, authenticated, *openapi.handlers(RESOURCES)],
+    )
+    return Litestar(
+        route_handlers=[api],
+        lifespan=[lifespan],
+        exception_handlers=EXCEPTION_HANDLERS,
+        before_send=[add_request_id],
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=None,
+        debug=False,
+    )
+
+
+def app_from_env() -> Litestar:
+    """The ASGI app a server imports (`app.main:app_from_env` with --factory)."""
+    return create_app(Settings.from_env())

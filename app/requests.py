@@ -1,0 +1,123 @@
+"""Reading what a caller sent: JSON bodies into msgspec structs, and list query parameters."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import msgspec
+from litestar import Request
+
+from app.errors import (
+    InvalidJson,
+    InvalidRequest,
+    ParameterMissing,
+    ParameterUnknown,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+
+T = TypeVar("T")
+MAX_BODY_BYTES = 1024 * 1024
+_UNKNOWN = re.compile(r"Object contains unknown field `(?P<name>[^`]+)`(?: - at `\$(?P<path>[^`]*)`)?")
+_MISSING = re.compile(r"Object missing required field `(?P<name>[^`]+)`(?: - at `\$(?P<path>[^`]*)`)?")
+_AT = re.compile(r"^(?P<message>.*?) - at `(?:key` in `)?\$(?P<path>[^`]*)`$")
+_decoders: dict[type, msgspec.json.Decoder] = {}
+
+
+def _field(path: str, name: str | None = None) -> str | None:
+    """`$.metadata[...]` → `metadata`; `$.a.b` plus name `c` → `a.b.c`."""
+    dotted = re.sub(r"\[[^\]]*\]", "", path or "").lstrip(".")
+    parts = [part for part in (dotted, name) if part]
+    return ".".join(parts) or None
+
+
+def validation_error(exc: msgspec.ValidationError) -> InvalidRequest:
+    """Turn msgspec's message into the API's error, naming the field at fault."""
+    text = str(exc)
+    if match := _UNKNOWN.fullmatch(text):
+        field = _field(match["path"], match["name"])
+        return ParameterUnknown(f"Received unknown parameter: {field}", field=field)
+    if match := _MISSING.fullmatch(text):
+        field = _field(match["path"], match["name"])
+        return ParameterMissing(f"Missing required parameter: {field}", field=field)
+    if match := _AT.fullmatch(text):
+        field = _field(match["path"])
+        return InvalidRequest(f"Invalid {field}: {match['message']}", field=field)
+    return InvalidRequest(f"Invalid request body: {text}")
+
+
+def _decoder(kind: type[T]) -> msgspec.json.Decoder:
+    decoder = _decoders.get(kind)
+    if decoder is None:
+        decoder = _decoders[kind] = msgspec.json.Decoder(kind)
+    return decoder
+
+
+def decode_json(raw: bytes, kind: type[T]) -> T:
+    try:
+        return _decoder(kind).decode(raw)
+    except msgspec.ValidationError as exc:
+        raise validation_error(exc) from None
+    except msgspec.DecodeError as exc:
+        raise InvalidJson(f"Request body is not valid JSON: {exc}") from None
+
+
+async def read_body(request: Request, kind: type[T]) -> T:
+    """The request body decoded into `kind`: 415 for a non-JSON type, 413 past 1 MiB."""
+    content_type = request.headers.get("content-type", "")
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType(
+            f"Content-Type must be application/json, got {content_type or 'nothing'}"
+        )
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+        raise PayloadTooLarge("Request body is larger than 1 MiB")
+    raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge("Request body is larger than 1 MiB")
+    if not raw.strip():
+        raise InvalidJson("Request body is empty; send a JSON object")
+    return decode_json(raw, kind)
+
+
+class ListParams(msgspec.Struct, frozen=True):
+    limit: int
+    cursor: datetime | None
+    descending: bool
+    filters: dict[str, str]
+
+
+def parse_cursor(raw: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(raw.strip().replace(" ", "+"))
+    except ValueError:
+        raise InvalidRequest(
+            "cursor must be an ISO 8601 timestamp, e.g. 2026-05-26T17:21:09.412345Z",
+            field="cursor",
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parse_list_params(query: Any, allowed_filters: frozenset[str]) -> ListParams:
+    """limit (1–100, default 10), cursor (ISO 8601), order (desc|asc) and known filters."""
+    limit, cursor, descending = 10, None, True
+    filters: dict[str, str] = {}
+    for name, value in query.items():
+        if name == "limit":
+            if not value.strip().isdigit() or not 1 <= int(value) <= 100:
+                raise InvalidRequest("limit must be between 1 and 100", field="limit")
+            limit = int(value)
+        elif name == "cursor":
+            cursor = parse_cursor(value) if value else None
+        elif name == "order":
+            if value not in ("asc", "desc"):
+                raise InvalidRequest("order must be 'asc' or 'desc'", field="order")
+            descending = value == "desc"
+        elif name in allowed_filters:
+            filters[name] = value
+        else:
+            raise ParameterUnknown(f"Received unknown parameter: {name}", field=name)
+    return ListParams(limit, cursor, descending, filters)

@@ -1,0 +1,131 @@
+"""What the shared CRUD machinery needs to know about one resource."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import asyncpg
+import msgspec
+
+from app.auth import Principal
+from app.errors import InvalidRequest
+
+# parse(value) -> the filter's SQL value; raises InvalidRequest with the filter's field
+FilterParser = Callable[[str, str], object]
+
+
+def text_filter(name: str, value: str) -> str:
+    return value
+
+
+def lowercase_filter(name: str, value: str) -> str:
+    return value.strip().lower()
+
+
+def bool_filter(name: str, value: str) -> bool:
+    if value not in ("true", "false"):
+        raise InvalidRequest(f"{name} must be 'true' or 'false'", field=name)
+    return value == "true"
+
+
+def choice_filter(*choices: str) -> FilterParser:
+    def parse(name: str, value: str) -> str:
+        if value not in choices:
+            raise InvalidRequest(f"{name} must be one of: {', '.join(choices)}", field=name)
+        return value
+
+    return parse
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A list filter: `?name=value` compares `column` to the parsed value.
+
+    With `references`, the value is another object's id or display_id, resolved to its cuid.
+    """
+
+    name: str
+    column: str
+    parse: FilterParser = text_filter
+    references: Resource | None = None
+
+
+class Derived(NamedTuple):
+    """What an update implies beyond the requested fields: extra columns and API fields."""
+
+    columns: dict[str, Any]
+    fields: dict[str, Any]
+
+
+NO_DERIVED = Derived({}, {})
+
+
+class Hooks:
+    """A resource's own write rules, run inside the write's transaction. Defaults do nothing."""
+
+    async def prepare_create(
+        self, conn: asyncpg.Connection, principal: Principal, values: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Validate and normalise a create's fields (resolve references, lowercase...)."""
+        return values
+
+    async def prepare_update(
+        self,
+        conn: asyncpg.Connection,
+        principal: Principal,
+        current: Any,
+        requested: dict[str, Any],
+    ) -> dict[str, Any]:
+        """Validate and normalise the fields a PATCH sets."""
+        return requested
+
+    async def derived_changes(
+        self, conn: asyncpg.Connection, principal: Principal, current: Any, new: dict[str, Any]
+    ) -> Derived:
+        """Columns that change because of `new` (e.g. a status's timestamp)."""
+        return NO_DERIVED
+
+    async def after_write(
+        self, conn: asyncpg.Connection, principal: Principal, obj: Any, previous: Any | None
+    ) -> None:
+        """Side effects of a create (`previous` None) or an update, with their own events."""
+
+
+@dataclass(eq=False)
+class Resource:
+    """One API resource: its table, its wire structs, its filters and its write rules.
+
+    `read` is built positionally from the `<table>.select` query's columns (the last column,
+    the cursor, excluded). `<table>.insert` takes id, workspace, livemode, then
+    `insert_fields` in order. `columns` maps an API field to its column where they differ.
+    `children` are soft-deleted with the object, found by their `parent_column`.
+    """
+
+    object: str
+    table: str
+    read: type[msgspec.Struct]
+    create: type[msgspec.Struct]
+    update: type[msgspec.Struct]
+    filters: tuple[Filter, ...] = ()
+    insert_fields: tuple[str, ...] = ()
+    unique_fields: tuple[str, ...] = ("external_id",)
+    columns: dict[str, str] = field(default_factory=dict)
+    hooks: Hooks = field(default_factory=Hooks)
+    children: tuple[Resource, ...] = ()
+    parent_column: str | None = None
+
+    @property
+    def path(self) -> str:
+        return "/" + self.table
+
+    @property
+    def filter_names(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.filters)
+
+    def column(self, api_field: str) -> str:
+        return self.columns.get(api_field, api_field)
+
+    def render(self, row: asyncpg.Record) -> msgspec.Struct:
+        return self.read(*tuple(row)[:-1])

@@ -1,0 +1,31 @@
+"""Encoding responses once, straight to bytes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Response
+
+_encoder = msgspec.json.Encoder()
+
+
+class ListPage(msgspec.Struct):
+    object: str
+    data: list[Any]
+    has_more: bool
+    next_cursor: str | None
+
+
+def json_response(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        content=_encoder.encode(content),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def list_page(items: list[Any], has_more: bool, last_cursor: str | None) -> ListPage:
+    """`next_cursor` is the last item's created_at at full precision, null on the last page."""
+    return ListPage("list", items, has_more, last_cursor if has_more else None)

@@ -1,0 +1,97 @@
+"""Typed settings, read from the environment once and passed in explicitly."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+ENVIRONMENTS = ("development", "test", "production")
+DEFAULT_RETRY_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+
+
+class SettingsError(ValueError):
+    """A PIVOTAL_* or service variable holds a value the service cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str
+    env: str = "development"
+    # how long a resolved API key is trusted before it is looked up again (revocation delay)
+    auth_cache_seconds: float = 5.0
+    max_body_bytes: int = 1024 * 1024
+    db_pool_min: int = 2
+    db_pool_max: int = 10
+    # a write transaction is bounded so the change feed's horizon can never stall for long
+    statement_timeout_ms: int = 10_000
+    idle_in_transaction_timeout_ms: int = 15_000
+    webhook_retry_schedule: tuple[float, ...] = field(default=DEFAULT_RETRY_SCHEDULE)
+    webhook_timeout: float = 15.0
+    log_level: str = "INFO"
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from the environment, falling back to the local dev stack's services."""
+        env = os.environ if environ is None else environ
+        database_url, redis_url = env.get("DATABASE_URL"), env.get("REDIS_URL")
+        if not database_url or not redis_url:
+            database_url, redis_url = _local_services(database_url, redis_url)
+        mode = env.get("PIVOTAL_ENV", "development")
+        if mode not in ENVIRONMENTS:
+            raise SettingsError(f"PIVOTAL_ENV must be one of {', '.join(ENVIRONMENTS)}")
+        return cls(
+            database_url=database_url,
+            redis_url=redis_url,
+            env=mode,
+            auth_cache_seconds=_number(env, "PIVOTAL_AUTH_CACHE_SECONDS", 5.0),
+            db_pool_min=int(_number(env, "PIVOTAL_DB_POOL_MIN", 2)),
+            db_pool_max=int(_number(env, "PIVOTAL_DB_POOL_MAX", 10)),
+            statement_timeout_ms=int(_number(env, "PIVOTAL_STATEMENT_TIMEOUT_MS", 10_000)),
+            webhook_retry_schedule=_schedule(env.get("PIVOTAL_WEBHOOK_RETRY_SCHEDULE")),
+            webhook_timeout=_number(env, "PIVOTAL_WEBHOOK_TIMEOUT", 15.0),
+            log_level=env.get("PIVOTAL_LOG_LEVEL", "INFO").upper(),
+        )
+
+
+def _local_services(database_url: str | None, redis_url: str | None) -> tuple[str, str]:
+    """Use the embedded services `make dev` started when no URL is configured."""
+    from app import devstack
+
+    services = devstack.running("dev")
+    if services is None:
+        raise SettingsError(
+            "DATABASE_URL and REDIS_URL are not set and no local stack is running "
+            "(start one with `make dev` or `pivotal stack up`)"
+        )
+    return database_url or services.database_url, redis_url or services.redis_url
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value < 0:
+        raise SettingsError(f"{name} must not be negative")
+    return value
+
+
+def _schedule(raw: str | None) -> tuple[float, ...]:
+    if not raw:
+        return DEFAULT_RETRY_SCHEDULE
+    try:
+        delays = tuple(float(part) for part in raw.split(","))
+    except ValueError:
+        raise SettingsError("PIVOTAL_WEBHOOK_RETRY_SCHEDULE must be comma-separated seconds") from None
+    if not delays or any(delay < 0 for delay in delays):
+        raise SettingsError("PIVOTAL_WEBHOOK_RETRY_SCHEDULE must list non-negative seconds")
+    return delays

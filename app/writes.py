@@ -1,0 +1,100 @@
+"""Create, update and delete for every resource, each with its outbox events.
+
+The caller passes a connection inside a transaction: the object and its events commit
+together or not at all. Resource-specific rules plug in through `Resource.hooks`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from app import crud, validation
+from app.auth import Principal
+from app.events.repo import append_event
+from app.resource import Resource
+
+UNSET = msgspec.UNSET
+
+
+class Deleted(msgspec.Struct):
+    object: str
+    id: str
+    display_id: int
+    deleted: bool
+
+
+def _fields(body: msgspec.Struct) -> dict[str, Any]:
+    return {name: getattr(body, name) for name in body.__struct_fields__}
+
+
+async def create_object(
+    conn: asyncpg.Connection, resource: Resource, principal: Principal, body: msgspec.Struct
+) -> msgspec.Struct:
+    """Validate, insert and announce a new object."""
+    values = _fields(body)
+    values["metadata"] = validation.metadata({}, values.get("metadata") or {})
+    values = await resource.hooks.prepare_create(conn, principal, values)
+    unique = {field: values.get(field) for field in resource.unique_fields}
+    row = await crud.insert(
+        conn, resource, principal, [values[f] for f in resource.insert_fields], unique
+    )
+    created = resource.render(row)
+    await append_event(conn, principal, f"{resource.object}.created", created)
+    await resource.hooks.after_write(conn, principal, created, None)
+    return created
+
+
+async def update_object(
+    conn: asyncpg.Connection,
+    resource: Resource,
+    principal: Principal,
+    reference: str,
+    patch: msgspec.Struct,
+) -> msgspec.Struct:
+    """Apply a PATCH; a PATCH that changes nothing writes nothing and emits nothing."""
+    current = resource.render(await crud.fetch(conn, resource, principal, reference, lock=True))
+    requested = {name: value for name, value in _fields(patch).items() if value is not UNSET}
+    if "metadata" in requested:
+        requested["metadata"] = validation.metadata(current.metadata, requested["metadata"] or {})
+    requested = await resource.hooks.prepare_update(conn, principal, current, requested)
+    new = {name: value for name, value in requested.items() if getattr(current, name) != value}
+    if not new:
+        return current
+    derived = await resource.hooks.derived_changes(conn, principal, current, new)
+    columns = {resource.column(name): value for name, value in new.items()}
+    columns.update(derived.columns)
+    unique = {field: new[field] for field in resource.unique_fields if field in new}
+    updated_at = await crud.update(conn, resource, principal, current.id, columns, unique)
+    new.update(derived.fields)
+    updated = msgspec.structs.replace(current, **new, updated_at=updated_at)
+    previous = {name: getattr(current, name) for name in new}
+    await append_event(conn, principal, f"{resource.object}.updated", updated, previous)
+    await resource.hooks.after_write(conn, principal, updated, current)
+    return updated
+
+
+async def delete_object(
+    conn: asyncpg.Connection, resource: Resource, principal: Principal, reference: str
+) -> Deleted:
+    """Soft-delete an object and, in the same transaction, the objects that belong to it."""
+    row = await crud.fetch(conn, resource, principal, reference, lock=True)
+    deleted = resource.render(row)
+    for child in resource.children:
+        await _delete_children(conn, child, principal, deleted.id)
+    await crud.soft_delete(conn, resource, [deleted.id])
+    await append_event(conn, principal, f"{resource.object}.deleted", deleted)
+    return Deleted("deleted", deleted.id, deleted.display_id, True)
+
+
+async def _delete_children(
+    conn: asyncpg.Connection, child: Resource, principal: Principal, parent_id: str
+) -> None:
+    rows = await crud.fetch_children(conn, child, principal, parent_id)
+    if not rows:
+        return
+    await crud.soft_delete(conn, child, [row["id"] for row in rows])
+    for row in rows:
+        await append_event(conn, principal, f"{child.object}.deleted", child.render(row))

@@ -1,0 +1,24 @@
+-- name: select
+-- Customers as served, in the order of the Customer struct; the last column is the list cursor.
+select 'customer' as object, t.id, t.display_id, t.name, t.domain, t.lifecycle_stage,
+       t.owner_email, null::text as primary_contact, t.external_id, t.metadata,
+       t.livemode, api_timestamp(t.created_at) as created_at,
+       api_timestamp(t.updated_at) as updated_at, api_cursor(t.created_at) as cursor
+from customers t
+
+-- name: insert
+-- A new customer; any unique clash (external_id, or created_at in the same microsecond)
+-- inserts nothing and returns no row.
+with now as (select clock_timestamp() as ts)
+insert into customers (id, workspace_id, livemode, display_id, name, domain, lifecycle_stage,
+                       owner_email, external_id, metadata, created_at, updated_at)
+select $1, $2, $3, nextval(display_id_sequence($2, $3, 'customer')::regclass), $4, $5, $6, $7,
+       $8, $9, now.ts, now.ts
+from now
+on conflict do nothing
+returning id;
+
+-- name: find_by_external_id
+-- The live customer holding an external_id.
+select id from customers
+where workspace_id = $1 and livemode = $2 and external_id = $3 and deleted_at is null;

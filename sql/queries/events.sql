@@ -1,0 +1,21 @@
+-- name: insert
+-- Append one event to the outbox; a created_at taken in the same microsecond inserts nothing.
+insert into events (id, workspace_id, livemode, display_id, type, object_id, data, created_at)
+values ($1, $2, $3, nextval(display_id_sequence($2, $3, 'event')::regclass), $4, $5, $6::jsonb,
+        clock_timestamp())
+on conflict (workspace_id, livemode, created_at) do nothing
+returning id;
+
+-- name: select
+-- Events as served; the last column is the list cursor.
+select 'event' as object, e.id, e.display_id, e.type, e.livemode,
+       api_timestamp(e.created_at) as created_at, e.data::text as data,
+       api_cursor(e.created_at) as cursor
+from events e
+
+-- name: horizon
+-- The oldest start of any open transaction on this database: an event not yet committed
+-- was stamped after its transaction began, so every event older than this is final.
+select coalesce(min(xact_start), now()) from pg_stat_activity
+where datname = current_database() and backend_type = 'client backend'
+  and xact_start is not null;

@@ -1,0 +1,1 @@
+"""The SAQ worker side: outbox relay, webhook delivery, sweeps."""
