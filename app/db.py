@@ -47,7 +47,7 @@ def _parse_blocks(prefix: str, text: str) -> dict[str, str]:
 queries = Queries()
 
 
-async def _init_connection(conn: asyncpg.Connection) -> None:
+async def init_connection(conn: asyncpg.Connection) -> None:
     # jsonb travels as text both ways; msgspec does the (de)serialisation
     await conn.set_type_codec(
         "jsonb",
@@ -63,7 +63,7 @@ async def create_pool(settings: Settings, **overrides: object) -> asyncpg.Pool:
     options: dict[str, object] = {
         "min_size": settings.db_pool_min,
         "max_size": settings.db_pool_max,
-        "init": _init_connection,
+        "init": init_connection,
         "command_timeout": settings.statement_timeout_ms / 1000 + 5,
         "server_settings": {
             "statement_timeout": str(settings.statement_timeout_ms),
@@ -82,9 +82,19 @@ async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
         yield conn
 
 
+# connection exceptions, insufficient resources, operator intervention (shutdown, restart),
+# and a database that refuses connections or is missing while being restored
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
+_UNAVAILABLE_SQLSTATES = ("55000", "3D000")
+
+
 def is_unavailable(exc: BaseException) -> bool:
     """True when the error means PostgreSQL or Redis cannot be reached right now."""
     import redis.exceptions
+
+    if isinstance(exc, asyncpg.PostgresError):
+        state = exc.sqlstate or ""
+        return state[:2] in _UNAVAILABLE_SQLSTATE_CLASSES or state in _UNAVAILABLE_SQLSTATES
 
     unavailable = (
         OSError,

@@ -43,6 +43,12 @@ PG_SETTINGS = {
     "max_connections": "200",
     "shared_buffers": "128MB",
 }
+# The builtin C.UTF-8 locale exists on every OS and gives lower()/upper() full Unicode; no-sync
+# because a crash during initdb just means initdb again.
+INITDB_FLAGS = (
+    *("--auth=trust", "-U", "postgres", "--encoding=UTF8", "--no-sync", "--no-instructions"),
+    *("--locale-provider=builtin", "--builtin-locale=C.UTF-8", "--lc-collate=C", "--lc-ctype=C"),
+)
 START_TIMEOUT = 60.0
 
 
@@ -231,8 +237,16 @@ def _run(argv: list, user: str | None = None, stdin: str | None = None, cwd: Pat
     with tempfile.TemporaryFile("w+") as out:
         try:
             done = subprocess.run(
-                [str(arg) for arg in argv], input=stdin, stdout=out, stderr=subprocess.STDOUT,
-                text=True, env=_tool_env(), cwd=cwd, timeout=START_TIMEOUT * 2, **_as_user(user),
+                [str(arg) for arg in argv],
+                check=False,
+                input=stdin,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+                env=_tool_env(),
+                cwd=cwd,
+                timeout=START_TIMEOUT * 2,
+                **_as_user(user),
             )
         except subprocess.TimeoutExpired as error:
             raise DevstackError(f"{Path(argv[0]).name} timed out after {error.timeout}s") from None
@@ -313,13 +327,7 @@ def _init_cluster(pgdata: Path, user: str | None) -> None:
     shutil.rmtree(pgdata, ignore_errors=True)
     pgdata.mkdir(parents=True)
     _hand_over(pgdata, user)
-    # The builtin C.UTF-8 locale exists on every OS and gives lower()/upper() full Unicode.
-    _run(
-        [PG_BIN / "initdb", "-D", pgdata, "--auth=trust", "-U", "postgres", "--encoding=UTF8",
-         "--locale-provider=builtin", "--builtin-locale=C.UTF-8", "--lc-collate=C",
-         "--lc-ctype=C", "--no-sync", "--no-instructions"],
-        user=user, cwd=pgdata,
-    )
+    _run([PG_BIN / "initdb", "-D", pgdata, *INITDB_FLAGS], user=user, cwd=pgdata)
 
 
 def _kill_orphans(pgdata: Path) -> None:
@@ -368,7 +376,7 @@ def _live_postgres_port(pgdata: Path, wait: float) -> int | None:
 
 def _pg_ready(port: int) -> bool:
     argv = [PG_BIN / "pg_isready", "-q", "-h", "127.0.0.1", "-p", port, "-U", "postgres"]
-    done = subprocess.run([str(a) for a in argv], env=_tool_env(), timeout=30)
+    done = subprocess.run([str(a) for a in argv], check=False, env=_tool_env(), timeout=30)
     return done.returncode == 0
 
 
@@ -390,11 +398,9 @@ def _pg_ctl_start(pgdata: Path, port: int, user: str | None) -> None:
     settings = " ".join(f"-c {key}={value}" for key, value in PG_SETTINGS.items())
     # pg_ctl hands -o to a shell, hence the quoting.
     options = f"-h 127.0.0.1 -p {port} -k {shlex.quote(str(_socket_dir(pgdata, user)))} {settings}"
-    _run(
-        [PG_BIN / "pg_ctl", "start", "-D", pgdata, "-w", "-t", int(START_TIMEOUT),
-         "-l", pgdata / "postgres.log", "-o", options],
-        user=user, cwd=pgdata,
-    )
+    wait = ["-w", "-t", int(START_TIMEOUT)]
+    argv = [PG_BIN / "pg_ctl", "start", "-D", pgdata, *wait, "-l", pgdata / "postgres.log"]
+    _run([*argv, "-o", options], user=user, cwd=pgdata)
 
 
 def _socket_dir(pgdata: Path, user: str | None) -> Path:
@@ -470,13 +476,13 @@ def _start_redis(folder: Path, port: int) -> None:
     """Start a daemonized redis-server that keeps nothing on disk, and wait until it answers."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "redis.pid").unlink(missing_ok=True)
-    _run([REDIS_SERVER, "--daemonize", "yes", "--bind", "127.0.0.1", "--port", port,
-          "--dir", folder, "--pidfile", folder / "redis.pid", "--logfile", folder / "redis.log",
-          "--save", "", "--appendonly", "no"], cwd=folder)
+    files = ["--dir", folder, "--pidfile", folder / "redis.pid", "--logfile", folder / "redis.log"]
+    listen = ["--daemonize", "yes", "--bind", "127.0.0.1", "--port", port]
+    _run([REDIS_SERVER, *listen, *files, "--save", "", "--appendonly", "no"], cwd=folder)
     deadline = time.monotonic() + 10
     while not _redis_is_live(folder, port):
-        if time.monotonic() > deadline:  # daemonized: a failed bind shows only in the log
-            raise DevstackError(f"redis-server did not answer on port {port}; see {folder}/redis.log")
+        if time.monotonic() > deadline:  # daemonized: a failed bind shows only in its log
+            raise DevstackError(f"redis-server did not answer on {port}: see {folder}/redis.log")
         time.sleep(0.05)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, Router, delete, get, patch, post
+from litestar.params import FromPath
 
 from app import crud, writes
 from app.auth import principal_of
@@ -45,16 +46,16 @@ def resource_router(resource: Resource) -> Router:
             filters = await parse_filters(conn, resource, principal, params.filters)
             rows, has_more = await crud.list_page(conn, resource, principal, params, filters)
         items = [resource.render(row) for row in rows]
-        return json_response(list_page(items, has_more, rows[-1]["cursor"] if rows else None))
+        return json_response(list_page(items, has_more, rows[-1]["cursor"] if rows else None, params.descending))
 
     @get("/{reference:str}")
-    async def retrieve_handler(request: Request, reference: str) -> Response:
+    async def retrieve_handler(request: Request, reference: FromPath[str]) -> Response:
         async with request.app.state.pool.acquire() as conn:
             row = await crud.fetch(conn, resource, principal_of(request), reference)
         return json_response(resource.render(row))
 
     @patch("/{reference:str}")
-    async def update_handler(request: Request, reference: str) -> Response:
+    async def update_handler(request: Request, reference: FromPath[str]) -> Response:
         body = await read_body(request, resource.update)
         async with transaction(request.app.state.pool) as conn:
             updated = await writes.update_object(
@@ -63,7 +64,7 @@ def resource_router(resource: Resource) -> Router:
         return json_response(updated)
 
     @delete("/{reference:str}", status_code=200)
-    async def delete_handler(request: Request, reference: str) -> Response:
+    async def delete_handler(request: Request, reference: FromPath[str]) -> Response:
         async with transaction(request.app.state.pool) as conn:
             deleted = await writes.delete_object(conn, resource, principal_of(request), reference)
         return json_response(deleted)

@@ -26,6 +26,14 @@ def json_response(content: Any, status: int = 200, headers: dict[str, str] | Non
     )
 
 
-def list_page(items: list[Any], has_more: bool, last_cursor: str | None) -> ListPage:
-    """`next_cursor` is the last item's created_at at full precision, null on the last page."""
-    return ListPage("list", items, has_more, last_cursor if has_more else None)
+def list_page(
+    items: list[Any], has_more: bool, last_cursor: str | None, descending: bool
+) -> ListPage:
+    """`next_cursor` is the last item's created_at at full precision.
+
+    It is null on the last page, except in ascending order: a reader tailing a feed reaches
+    the end and must still be able to save where it stopped, so an ascending page with items
+    always names its position (the next read from there returns the items added since).
+    """
+    keep = has_more or (not descending and bool(items))
+    return ListPage("list", items, has_more, last_cursor if keep else None)

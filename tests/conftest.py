@@ -16,6 +16,7 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
+from app.db import init_connection
 from app.main import create_app
 from app.migrations import migrate
 from app.settings import Settings
@@ -111,7 +112,9 @@ async def client(settings: Settings) -> AsyncIterator[AsyncTestClient]:
 @pytest.fixture(scope="session")
 async def admin(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     """A direct pool on the test database, for setup and for checking what was stored."""
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=20)
+    pool = await asyncpg.create_pool(
+        database_url, min_size=1, max_size=20, init=init_connection
+    )
     yield pool
     await pool.close()
 

