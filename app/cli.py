@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 import click
 
+from app.cli_stack import stack
 from app.settings import Settings, SettingsError
 
 
@@ -132,16 +133,12 @@ def dev(port: int) -> None:
     run_dev(port)
 
 
-def _register_optional() -> None:
-    try:
-        from app.cli_stack import stack
-    except ImportError:  # pragma: no cover - the stack commands ship with the project
-        return
-    cli.add_command(stack)
-
-
-_register_optional()
+cli.add_command(stack)
 
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from app.devstack import PG_BIN as POSTGRES_BIN_PATH
@@ -53,17 +54,24 @@ def migrate(database_url: str, *, dump_schema: bool = False) -> str:
 
 def dump_schema(database_url: str) -> str:
     """The schema of a migrated database, as `normalise_schema` writes it."""
-    result = subprocess.run(
-        [_dbmate(), "--schema-file", "/dev/stdout", "dump"],
-        env=_env(database_url), capture_output=True, text=True, check=True,
-    )
-    return normalise_schema(result.stdout)
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "schema.sql"
+        subprocess.run(
+            [_dbmate(), "--schema-file", str(target), "dump"],
+            env=_env(database_url), capture_output=True, text=True, check=True,
+        )
+        return normalise_schema(target.read_text())
+
+
+# what varies between pg_dump runs, versions and servers: \restrict keys, session SETs, and
+# per-column options some server builds stamp on every column (pg_attver)
+_VOLATILE = re.compile(
+    r"^(\\restrict|\\unrestrict|SET |SELECT pg_catalog\.set_config|-- Dumped "
+    r"|ALTER TABLE ONLY \S+ ALTER COLUMN \S+ SET \(pg_attver=\d+\);)"
+)
 
 
 def normalise_schema(text: str) -> str:
-    """Drop what varies between pg_dump runs and server versions (restrict keys, SET lines)."""
-    kept = [
-        line for line in text.splitlines()
-        if not re.match(r"^(\\restrict|\\unrestrict|SET |SELECT pg_catalog\.set_config|-- Dumped )", line)
-    ]
+    """The dump without what varies between runs, versions and servers."""
+    kept = [line for line in text.splitlines() if not _VOLATILE.match(line)]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip() + "\n"

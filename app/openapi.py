@@ -1,22 +1,235 @@
-"""The OpenAPI 3.1 document (built from the resource descriptions) and its rendered reference."""
+"""The OpenAPI 3.1 document, built from the resource descriptions, and its rendered reference.
+
+Built once at startup from the same structs that decode requests and encode responses, so
+the document cannot drift from what the API accepts and answers.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+import msgspec
 from litestar import Request, Response, get
-from litestar.response import Response as LitestarResponse
 
+from app.errors import ErrorEnvelope
+from app.events.schemas import EVENT_TYPES
+from app.health import Health
+from app.resource import Resource
+from app.writes import Deleted
+
+REF = "#/components/schemas/{name}"
+ERRORS: dict[int, tuple[str, str, str]] = {
+    400: ("invalid_request_error", "parameter_invalid", "limit must be between 1 and 100"),
+    401: ("authentication_error", "invalid_api_key", "Invalid API key provided"),
+    404: ("not_found_error", "resource_not_found", "No such customer: '42'"),
+    409: ("conflict_error", "resource_already_exists", "A customer with this external_id "
+          "already exists: ckv9x2m1p0000qz8l3h6g7f2a"),
+    413: ("invalid_request_error", "payload_too_large", "Request body is larger than 1 MiB"),
+    415: ("invalid_request_error", "unsupported_media_type", "Content-Type must be application/json"),
+    429: ("rate_limit_error", "rate_limited", "Too many requests"),
+    500: ("api_error", "internal_error", "An internal error occurred"),
+    503: ("api_error", "service_unavailable", "The service is temporarily unavailable"),
+}
+COMMON_ERRORS = (401, 429, 500, 503)
 _DOCS_HTML = """<!doctype html>
-<html><head><title>Pivotal API reference</title><meta charset="utf-8"></head>
+<html><head><title>Pivotal API reference</title><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body><script id="api-reference" data-url="/api/v1/openapi.json"></script>
-<script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference"></script></body></html>"""
+<script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference@1"></script></body></html>"""
 
 
-def handlers(resources) -> list:
-    document: dict = {"openapi": "3.1.0", "info": {"title": "Pivotal API", "version": "1"}}
+def _ref(struct: type) -> dict[str, str]:
+    return {"$ref": REF.format(name=struct.__name__)}
+
+
+def _json(schema: dict[str, Any], example: Any = None) -> dict[str, Any]:
+    media: dict[str, Any] = {"schema": schema}
+    if example is not None:
+        media["example"] = example
+    return {"application/json": media}
+
+
+def _error_responses(statuses: tuple[int, ...]) -> dict[str, Any]:
+    responses = {}
+    for status in sorted(set(statuses) | set(COMMON_ERRORS)):
+        kind, code, message = ERRORS[status]
+        example = {"error": {"type": kind, "code": code, "message": message}}
+        if status == 400:
+            example["error"]["field"] = "limit"
+        responses[str(status)] = {
+            "description": f"{kind}: {code}" + (" and related codes" if status == 400 else ""),
+            "content": _json(_ref(ErrorEnvelope), example),
+        }
+    return responses
+
+
+def _list_parameters(filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                    "maximum": 100, "default": 10}},
+        {"name": "cursor", "in": "query", "description": "next_cursor of the previous page",
+         "schema": {"type": "string", "format": "date-time"}},
+        {"name": "order", "in": "query",
+         "schema": {"type": "string", "enum": ["desc", "asc"], "default": "desc"}},
+        *filters,
+    ]
+
+
+def _id_parameter(kind: str) -> dict[str, Any]:
+    return {
+        "name": "id", "in": "path", "required": True,
+        "description": f"The {kind}'s id (cuid) or display_id",
+        "schema": {"type": "string"},
+    }
+
+
+def _list_schema(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["object", "data", "has_more", "next_cursor"],
+        "properties": {
+            "object": {"const": "list"},
+            "data": {"type": "array", "items": item},
+            "has_more": {"type": "boolean"},
+            "next_cursor": {"type": ["string", "null"]},
+        },
+    }
+
+
+def _resource_paths(resource: Resource) -> dict[str, Any]:
+    kind, read = resource.object, _ref(resource.read)
+    filters = [
+        {"name": f.name, "in": "query", "schema": {"type": "string"}} for f in resource.filters
+    ]
+    body = {"required": True, "content": _json(_ref(resource.create))}
+    patch_body = {"required": True, "content": _json(_ref(resource.update))}
+    tag = [resource.table]
+    return {
+        resource.path: {
+            "post": {
+                "operationId": f"create_{kind}", "tags": tag, "summary": f"Create a {kind}",
+                "parameters": [_idempotency_header()], "requestBody": body,
+                "responses": {"201": {"description": f"The new {kind}", "content": _json(read)},
+                              **_error_responses((400, 404, 409, 413, 415))},
+            },
+            "get": {
+                "operationId": f"list_{resource.table}", "tags": tag,
+                "summary": f"List {resource.table}, newest first",
+                "parameters": _list_parameters(filters),
+                "responses": {"200": {"description": "A page", "content": _json(_list_schema(read))},
+                              **_error_responses((400, 404))},
+            },
+        },
+        resource.path + "/{id}": {
+            "parameters": [_id_parameter(kind)],
+            "get": {
+                "operationId": f"get_{kind}", "tags": tag, "summary": f"Retrieve a {kind}",
+                "responses": {"200": {"description": f"The {kind}", "content": _json(read)},
+                              **_error_responses((404,))},
+            },
+            "patch": {
+                "operationId": f"update_{kind}", "tags": tag,
+                "summary": f"Update a {kind}; only the given fields change", "requestBody": patch_body,
+                "responses": {"200": {"description": f"The updated {kind}", "content": _json(read)},
+                              **_error_responses((400, 404, 409, 413, 415))},
+            },
+            "delete": {
+                "operationId": f"delete_{kind}", "tags": tag, "summary": f"Delete a {kind}",
+                "responses": {"200": {"description": "Deleted", "content": _json(_ref(Deleted))},
+                              **_error_responses((404,))},
+            },
+        },
+    }
+
+
+def _idempotency_header() -> dict[str, Any]:
+    return {
+        "name": "Idempotency-Key", "in": "header", "required": False,
+        "description": "Makes the request safe to retry: a repeat replays the first response",
+        "schema": {"type": "string", "maxLength": 255},
+    }
+
+
+def _event_paths() -> dict[str, Any]:
+    event = {"$ref": REF.format(name="Event")}
+    type_filter = {
+        "name": "type", "in": "query",
+        "description": "An event type, or a family such as customer.*",
+        "schema": {"type": "string",
+                   "enum": [*EVENT_TYPES, "*", *sorted({t.split('.')[0] + '.*' for t in EVENT_TYPES})]},
+    }
+    return {
+        "/events": {"get": {
+            "operationId": "list_events", "tags": ["events"],
+            "summary": "The change feed; order=asc with a saved cursor tails it without gaps",
+            "parameters": _list_parameters([type_filter]),
+            "responses": {"200": {"description": "A page", "content": _json(_list_schema(event))},
+                          **_error_responses((400,))},
+        }},
+        "/events/{id}": {
+            "parameters": [_id_parameter("event")],
+            "get": {"operationId": "get_event", "tags": ["events"], "summary": "Retrieve an event",
+                    "responses": {"200": {"description": "The event", "content": _json(event)},
+                                  **_error_responses((404,))}},
+        },
+    }
+
+
+def _health_paths() -> dict[str, Any]:
+    health = _json(_ref(Health))
+    return {"/health": {"get": {
+        "operationId": "health", "tags": ["health"], "security": [],
+        "summary": "The state of PostgreSQL and Redis",
+        "responses": {"200": {"description": "Both up", "content": health},
+                      "503": {"description": "One is down", "content": health}},
+    }}}
+
+
+def _event_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["object", "id", "display_id", "type", "livemode", "created_at", "data"],
+        "properties": {
+            "object": {"const": "event"}, "id": {"type": "string"},
+            "display_id": {"type": "integer"}, "type": {"type": "string", "enum": list(EVENT_TYPES)},
+            "livemode": {"type": "boolean"}, "created_at": {"type": "string"},
+            "data": {"type": "object", "required": ["object"], "properties": {
+                "object": {"type": "object"}, "previous_attributes": {"type": "object"}}},
+        },
+    }
+
+
+def build_document(resources: tuple[Resource, ...]) -> dict[str, Any]:
+    structs = [ErrorEnvelope, Deleted, Health]
+    paths: dict[str, Any] = {}
+    for resource in resources:
+        structs += [resource.read, resource.create, resource.update]
+        paths.update(_resource_paths(resource))
+    paths.update(_event_paths())
+    paths.update(_health_paths())
+    _, components = msgspec.json.schema_components(structs, ref_template=REF)
+    components["Event"] = _event_schema()
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Pivotal API", "version": "1",
+                 "description": "Customers, contacts, onboardings, events and webhooks."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "pivotal_… or pivotal_test_… key"}},
+        },
+    }
+
+
+def handlers(resources: tuple[Resource, ...]) -> list:
+    document = msgspec.json.encode(build_document(resources))
 
     @get("/openapi.json", include_in_schema=False)
     async def openapi_handler(request: Request) -> Response:
-        return LitestarResponse(content=document, media_type="application/json")
+        return Response(content=document, media_type="application/json")
 
     @get("/docs", include_in_schema=False, media_type="text/html")
     async def docs_handler() -> str:

@@ -1,0 +1,270 @@
+--
+-- Name: api_cursor(timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.api_cursor(ts timestamp with time zone) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    select to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+$$;
+
+--
+-- Name: api_timestamp(timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.api_timestamp(ts timestamp with time zone) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    select to_char(ts at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+$$;
+
+--
+-- Name: create_display_id_sequences(text, text[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.create_display_id_sequences(workspace text, object_types text[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+    mode boolean;
+    object_type text;
+begin
+    foreach object_type in array object_types loop
+        foreach mode in array array[true, false] loop
+            execute format('create sequence if not exists %I',
+                           display_id_sequence(workspace, mode, object_type));
+        end loop;
+    end loop;
+end
+$$;
+
+--
+-- Name: display_id_sequence(text, boolean, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.display_id_sequence(workspace text, livemode boolean, object_type text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    select 'display_id_' || workspace || '_' || (case when livemode then 'live' else 'test' end)
+        || '_' || object_type
+$$;
+
+--
+-- Name: api_keys; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.api_keys (
+    id text NOT NULL,
+    workspace_id text NOT NULL,
+    livemode boolean NOT NULL,
+    key_hash bytea NOT NULL,
+    last4 text NOT NULL,
+    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    revoked_at timestamp with time zone
+);
+
+--
+-- Name: customers; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.customers (
+    id text NOT NULL,
+    workspace_id text NOT NULL,
+    livemode boolean NOT NULL,
+    display_id bigint NOT NULL,
+    name text NOT NULL,
+    domain text,
+    lifecycle_stage text DEFAULT 'onboarding'::text NOT NULL,
+    owner_email text,
+    external_id text,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT customers_lifecycle_stage_check CHECK ((lifecycle_stage = ANY (ARRAY['onboarding'::text, 'active'::text, 'at_risk'::text, 'churned'::text])))
+);
+
+--
+-- Name: events; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.events (
+    id text NOT NULL,
+    workspace_id text NOT NULL,
+    livemode boolean NOT NULL,
+    display_id bigint NOT NULL,
+    type text NOT NULL,
+    object_id text NOT NULL,
+    data jsonb NOT NULL,
+    created_at timestamp with time zone NOT NULL
+);
+
+--
+-- Name: schema_migrations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.schema_migrations (
+    version character varying NOT NULL
+);
+
+--
+-- Name: workspaces; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.workspaces (
+    id text NOT NULL,
+    name text NOT NULL,
+    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL
+);
+
+--
+-- Name: api_keys api_keys_key_hash_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_key_hash_key UNIQUE (key_hash);
+
+--
+-- Name: api_keys api_keys_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_pkey PRIMARY KEY (id);
+
+--
+-- Name: customers customers_created_at_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.customers
+    ADD CONSTRAINT customers_created_at_key UNIQUE (workspace_id, livemode, created_at);
+
+--
+-- Name: customers customers_display_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.customers
+    ADD CONSTRAINT customers_display_id_key UNIQUE (workspace_id, livemode, display_id);
+
+--
+-- Name: customers customers_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.customers
+    ADD CONSTRAINT customers_pkey PRIMARY KEY (id);
+
+--
+-- Name: events events_created_at_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.events
+    ADD CONSTRAINT events_created_at_key UNIQUE (workspace_id, livemode, created_at);
+
+--
+-- Name: events events_display_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.events
+    ADD CONSTRAINT events_display_id_key UNIQUE (workspace_id, livemode, display_id);
+
+--
+-- Name: events events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.events
+    ADD CONSTRAINT events_pkey PRIMARY KEY (id);
+
+--
+-- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.schema_migrations
+    ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+--
+-- Name: workspaces workspaces_name_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.workspaces
+    ADD CONSTRAINT workspaces_name_key UNIQUE (name);
+
+--
+-- Name: workspaces workspaces_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.workspaces
+    ADD CONSTRAINT workspaces_pkey PRIMARY KEY (id);
+
+--
+-- Name: api_keys_workspace_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX api_keys_workspace_idx ON public.api_keys USING btree (workspace_id);
+
+--
+-- Name: customers_domain_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX customers_domain_idx ON public.customers USING btree (workspace_id, livemode, domain, created_at) WHERE (deleted_at IS NULL);
+
+--
+-- Name: customers_external_id_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX customers_external_id_key ON public.customers USING btree (workspace_id, livemode, external_id) WHERE ((deleted_at IS NULL) AND (external_id IS NOT NULL));
+
+--
+-- Name: customers_lifecycle_stage_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX customers_lifecycle_stage_idx ON public.customers USING btree (workspace_id, livemode, lifecycle_stage, created_at) WHERE (deleted_at IS NULL);
+
+--
+-- Name: customers_owner_email_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX customers_owner_email_idx ON public.customers USING btree (workspace_id, livemode, owner_email, created_at) WHERE (deleted_at IS NULL);
+
+--
+-- Name: events_created_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX events_created_at_idx ON public.events USING btree (created_at);
+
+--
+-- Name: events_type_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX events_type_idx ON public.events USING btree (workspace_id, livemode, type, created_at);
+
+--
+-- Name: api_keys api_keys_workspace_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
+
+--
+-- Name: customers customers_workspace_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.customers
+    ADD CONSTRAINT customers_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
+
+--
+-- Name: events events_workspace_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.events
+    ADD CONSTRAINT events_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
+
+--
+-- PostgreSQL database dump complete
+--
+
+--
+-- Dbmate schema migrations
+--
+
+INSERT INTO public.schema_migrations (version) VALUES
+    ('20261126120000'),
+    ('20261126120100');

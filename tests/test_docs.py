@@ -1,0 +1,37 @@
+"""Health, the OpenAPI document and the rendered reference."""
+
+from __future__ import annotations
+
+from openapi_spec_validator import validate
+
+
+async def test_openapi_document_is_valid_and_covers_every_operation(client):
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    validate(document)
+    assert document["openapi"].startswith("3.1")
+    operations = {
+        (path, method) for path, item in document["paths"].items() for method in item
+        if method != "parameters"
+    }
+    for path in ("/customers",):
+        assert {(path, "post"), (path, "get")} <= operations
+        assert {(path + "/{id}", m) for m in ("get", "patch", "delete")} <= operations
+    assert {("/events", "get"), ("/events/{id}", "get"), ("/health", "get")} <= operations
+
+
+async def test_openapi_documents_error_responses_with_examples(client):
+    document = (await client.get("/openapi.json")).json()
+    create = document["paths"]["/customers"]["post"]
+    for status in ("400", "401", "404", "409", "413", "415", "500", "503"):
+        content = create["responses"][status]["content"]["application/json"]
+        assert content["schema"] == {"$ref": "#/components/schemas/ErrorEnvelope"}
+        assert content["example"]["error"]["code"]
+
+
+async def test_docs_page_renders_the_document(client):
+    response = await client.get("/docs")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "/api/v1/openapi.json" in response.text
