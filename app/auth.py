@@ -55,7 +55,7 @@ def _bearer_key(request: Request) -> str:
     key = key.strip()
     if scheme.lower() != "bearer" or not key:
         raise AuthenticationFailed("Authorization header must be 'Bearer <key>'")
-    if not (key.startswith(TEST_PREFIX) or key.startswith(LIVE_PREFIX)):
+    if not key.startswith((TEST_PREFIX, LIVE_PREFIX)):
         raise AuthenticationFailed("Invalid API key provided")
     return key
 

@@ -33,12 +33,18 @@ def _scope(table: Table) -> Criterion:
     )
 
 
+# row lock strengths: "update" for the object being written, "share" for one referenced by a
+# new object (so it cannot be deleted under it), "no key update" to serialise work per parent
+LOCKS = {None: "", "update": " for update of t", "share": " for share of t",
+         "no key update": " for no key update of t"}
+
+
 @lru_cache(maxsize=512)
-def _get_sql(resource: Resource, by_display_id: bool, lock: bool) -> str:
+def _get_sql(resource: Resource, by_display_id: bool, lock: str | None) -> str:
     t = Table(resource.table, alias="t")
     key = t.display_id if by_display_id else t.id
     sql = f"{queries[resource.table + '.select']} where {_scope(t) & (key == Parameter('$3'))}"
-    return sql + " for update of t" if lock else sql
+    return sql + LOCKS[lock]
 
 
 @lru_cache(maxsize=512)
@@ -65,7 +71,7 @@ async def fetch(
     reference: object,
     *,
     field: str | None = None,
-    lock: bool = False,
+    lock: str | None = None,
 ) -> asyncpg.Record:
     """The live object a reference (cuid or display_id) names in the caller's scope, or 404."""
     key = parse_reference(reference)
@@ -79,10 +85,15 @@ async def fetch(
 
 
 async def resolve_id(
-    conn: asyncpg.Connection, resource: Resource, principal: Principal, reference: object, field: str
+    conn: asyncpg.Connection,
+    resource: Resource,
+    principal: Principal,
+    reference: object,
+    field: str,
+    lock: str | None = None,
 ) -> str:
     """The cuid of a referenced live object; 404 naming `field` when there is none."""
-    return (await fetch(conn, resource, principal, reference, field=field))["id"]
+    return (await fetch(conn, resource, principal, reference, field=field, lock=lock))["id"]
 
 
 async def list_page(

@@ -102,6 +102,8 @@ def is_unavailable(exc: BaseException) -> bool:
         asyncpg.ConnectionDoesNotExistError,
         asyncpg.TooManyConnectionsError,
         asyncpg.InterfaceError,
+        # a pooled connection the server just dropped can fail mid state change
+        asyncpg.InternalClientError,
         asyncpg.AdminShutdownError,
         asyncpg.CrashShutdownError,
         asyncpg.ConnectionFailureError,

@@ -15,7 +15,13 @@ import asyncpg
 
 from app import devstack
 from app.migrations import migrate
-from app.workspaces.repo import WorkspaceError, create_key, create_workspace, find_workspace, hash_key
+from app.workspaces.repo import (
+    WorkspaceError,
+    create_key,
+    create_workspace,
+    find_workspace,
+    hash_key,
+)
 
 WORKSPACE_NAME = "development"
 

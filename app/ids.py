@@ -20,7 +20,7 @@ _LETTERS = string.ascii_lowercase
 _DIGITS36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 _FINGERPRINT = hashlib.sha3_256(f"{socket.gethostname()}{os.getpid()}".encode()).digest()
 _counter = itertools.count(int.from_bytes(os.urandom(4), "big"))
-_CUID = re.compile(r"[a-z][a-z0-9]{%d}" % (ID_LENGTH - 1))
+_CUID = re.compile(rf"[a-z][a-z0-9]{{{ID_LENGTH - 1}}}")
 _DISPLAY_ID = re.compile(r"[0-9]{1,18}")
 
 

@@ -13,19 +13,21 @@ from litestar.types import Message, Scope
 
 from app import openapi
 from app.auth import KeyCache, authenticate
+from app.contacts.resource import contacts
 from app.customers.resource import customers
 from app.db import create_pool
 from app.errors import EXCEPTION_HANDLERS
 from app.events.routes import events_router
 from app.health import health_handler
 from app.ids import new_id
+from app.onboardings.resource import onboardings
 from app.requests import MAX_BODY_BYTES
 from app.resource_routes import resource_router
 from app.settings import Settings
 
 log = logging.getLogger("pivotal.http")
 API_PREFIX = "/api/v1"
-RESOURCES = (customers,)
+RESOURCES = (customers, contacts, onboardings)
 
 
 async def add_request_id(message: Message, scope: Scope) -> None:

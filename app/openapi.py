@@ -22,8 +22,11 @@ ERRORS: dict[int, tuple[str, str, str]] = {
     400: ("invalid_request_error", "parameter_invalid", "limit must be between 1 and 100"),
     401: ("authentication_error", "invalid_api_key", "Invalid API key provided"),
     404: ("not_found_error", "resource_not_found", "No such customer: '42'"),
-    409: ("conflict_error", "resource_already_exists", "A customer with this external_id "
-          "already exists: ckv9x2m1p0000qz8l3h6g7f2a"),
+    409: (
+        "conflict_error",
+        "resource_already_exists",
+        "A customer with this external_id already exists: ckv9x2m1p0000qz8l3h6g7f2a",
+    ),
     413: ("invalid_request_error", "payload_too_large", "Request body is larger than 1 MiB"),
     415: ("invalid_request_error", "unsupported_media_type", "Content-Type must be application/json"),
     429: ("rate_limit_error", "rate_limited", "Too many requests"),

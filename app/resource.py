@@ -87,10 +87,19 @@ class Hooks:
         """Columns that change because of `new` (e.g. a status's timestamp)."""
         return NO_DERIVED
 
+    def unique_values(
+        self, resource: Resource, values: dict[str, Any], current: Any | None
+    ) -> dict[str, Any]:
+        """The unique fields among `values`, as `<table>.find_by_<field>` takes them."""
+        return {name: values[name] for name in resource.unique_fields if name in values}
+
     async def after_write(
         self, conn: asyncpg.Connection, principal: Principal, obj: Any, previous: Any | None
     ) -> None:
         """Side effects of a create (`previous` None) or an update, with their own events."""
+
+
+_REGISTRY: list[Resource] = []
 
 
 @dataclass(eq=False)
@@ -100,7 +109,8 @@ class Resource:
     `read` is built positionally from the `<table>.select` query's columns (the last column,
     the cursor, excluded). `<table>.insert` takes id, workspace, livemode, then
     `insert_fields` in order. `columns` maps an API field to its column where they differ.
-    `children` are soft-deleted with the object, found by their `parent_column`.
+    Objects of a resource with a `parent` are soft-deleted with their parent object, found
+    by `parent_column`.
     """
 
     object: str
@@ -113,8 +123,16 @@ class Resource:
     unique_fields: tuple[str, ...] = ("external_id",)
     columns: dict[str, str] = field(default_factory=dict)
     hooks: Hooks = field(default_factory=Hooks)
-    children: tuple[Resource, ...] = ()
+    parent: Resource | None = None
     parent_column: str | None = None
+
+    def __post_init__(self) -> None:
+        _REGISTRY.append(self)
+
+    @property
+    def children(self) -> list[Resource]:
+        """Resources whose objects belong to one of these and are deleted with it."""
+        return [resource for resource in _REGISTRY if resource.parent is self]
 
     @property
     def path(self) -> str:

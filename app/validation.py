@@ -57,3 +57,5 @@ def metadata(current: dict[str, str], changes: dict[str, str | None]) -> dict[st
             f"metadata can have at most {MAX_METADATA_KEYS} keys", field="metadata"
         )
     return merged
+# another object's cuid or display_id (an integer, or a string of digits)
+Reference = Annotated[int, msgspec.Meta(ge=1)] | Annotated[str, msgspec.Meta(max_length=64)]

@@ -37,7 +37,7 @@ async def create_object(
     values = _fields(body)
     values["metadata"] = validation.metadata({}, values.get("metadata") or {})
     values = await resource.hooks.prepare_create(conn, principal, values)
-    unique = {field: values.get(field) for field in resource.unique_fields}
+    unique = resource.hooks.unique_values(resource, values, None)
     row = await crud.insert(
         conn, resource, principal, [values[f] for f in resource.insert_fields], unique
     )
@@ -55,7 +55,7 @@ async def update_object(
     patch: msgspec.Struct,
 ) -> msgspec.Struct:
     """Apply a PATCH; a PATCH that changes nothing writes nothing and emits nothing."""
-    current = resource.render(await crud.fetch(conn, resource, principal, reference, lock=True))
+    current = resource.render(await crud.fetch(conn, resource, principal, reference, lock="update"))
     requested = {name: value for name, value in _fields(patch).items() if value is not UNSET}
     if "metadata" in requested:
         requested["metadata"] = validation.metadata(current.metadata, requested["metadata"] or {})
@@ -66,7 +66,7 @@ async def update_object(
     derived = await resource.hooks.derived_changes(conn, principal, current, new)
     columns = {resource.column(name): value for name, value in new.items()}
     columns.update(derived.columns)
-    unique = {field: new[field] for field in resource.unique_fields if field in new}
+    unique = resource.hooks.unique_values(resource, new, current)
     updated_at = await crud.update(conn, resource, principal, current.id, columns, unique)
     new.update(derived.fields)
     updated = msgspec.structs.replace(current, **new, updated_at=updated_at)
@@ -80,7 +80,7 @@ async def delete_object(
     conn: asyncpg.Connection, resource: Resource, principal: Principal, reference: str
 ) -> Deleted:
     """Soft-delete an object and, in the same transaction, the objects that belong to it."""
-    row = await crud.fetch(conn, resource, principal, reference, lock=True)
+    row = await crud.fetch(conn, resource, principal, reference, lock="update")
     deleted = resource.render(row)
     for child in resource.children:
         await _delete_children(conn, child, principal, deleted.id)

@@ -64,6 +64,29 @@ CREATE TABLE public.api_keys (
 );
 
 --
+-- Name: contacts; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.contacts (
+    id text NOT NULL,
+    workspace_id text NOT NULL,
+    livemode boolean NOT NULL,
+    display_id bigint NOT NULL,
+    customer_id text NOT NULL,
+    email text NOT NULL,
+    email_normalized text GENERATED ALWAYS AS (lower(email)) STORED,
+    name text,
+    title text,
+    phone text,
+    is_primary boolean DEFAULT false NOT NULL,
+    external_id text,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    deleted_at timestamp with time zone
+);
+
+--
 -- Name: customers; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -100,6 +123,31 @@ CREATE TABLE public.events (
 );
 
 --
+-- Name: onboardings; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.onboardings (
+    id text NOT NULL,
+    workspace_id text NOT NULL,
+    livemode boolean NOT NULL,
+    display_id bigint NOT NULL,
+    customer_id text NOT NULL,
+    name text NOT NULL,
+    status text DEFAULT 'active'::text NOT NULL,
+    owner_email text,
+    target_date date,
+    started_at timestamp with time zone,
+    completed_at timestamp with time zone,
+    cancelled_at timestamp with time zone,
+    external_id text,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    deleted_at timestamp with time zone,
+    CONSTRAINT onboardings_status_check CHECK ((status = ANY (ARRAY['active'::text, 'paused'::text, 'completed'::text, 'cancelled'::text])))
+);
+
+--
 -- Name: schema_migrations; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -130,6 +178,27 @@ ALTER TABLE ONLY public.api_keys
 
 ALTER TABLE ONLY public.api_keys
     ADD CONSTRAINT api_keys_pkey PRIMARY KEY (id);
+
+--
+-- Name: contacts contacts_created_at_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.contacts
+    ADD CONSTRAINT contacts_created_at_key UNIQUE (workspace_id, livemode, created_at);
+
+--
+-- Name: contacts contacts_display_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.contacts
+    ADD CONSTRAINT contacts_display_id_key UNIQUE (workspace_id, livemode, display_id);
+
+--
+-- Name: contacts contacts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.contacts
+    ADD CONSTRAINT contacts_pkey PRIMARY KEY (id);
 
 --
 -- Name: customers customers_created_at_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -174,6 +243,27 @@ ALTER TABLE ONLY public.events
     ADD CONSTRAINT events_pkey PRIMARY KEY (id);
 
 --
+-- Name: onboardings onboardings_created_at_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.onboardings
+    ADD CONSTRAINT onboardings_created_at_key UNIQUE (workspace_id, livemode, created_at);
+
+--
+-- Name: onboardings onboardings_display_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.onboardings
+    ADD CONSTRAINT onboardings_display_id_key UNIQUE (workspace_id, livemode, display_id);
+
+--
+-- Name: onboardings onboardings_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.onboardings
+    ADD CONSTRAINT onboardings_pkey PRIMARY KEY (id);
+
+--
 -- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -199,6 +289,36 @@ ALTER TABLE ONLY public.workspaces
 --
 
 CREATE INDEX api_keys_workspace_idx ON public.api_keys USING btree (workspace_id);
+
+--
+-- Name: contacts_customer_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX contacts_customer_idx ON public.contacts USING btree (workspace_id, livemode, customer_id, created_at) WHERE (deleted_at IS NULL);
+
+--
+-- Name: contacts_email_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX contacts_email_idx ON public.contacts USING btree (workspace_id, livemode, email_normalized, created_at) WHERE (deleted_at IS NULL);
+
+--
+-- Name: contacts_email_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX contacts_email_key ON public.contacts USING btree (customer_id, email_normalized) WHERE (deleted_at IS NULL);
+
+--
+-- Name: contacts_external_id_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX contacts_external_id_key ON public.contacts USING btree (workspace_id, livemode, external_id) WHERE ((deleted_at IS NULL) AND (external_id IS NOT NULL));
+
+--
+-- Name: contacts_primary_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX contacts_primary_key ON public.contacts USING btree (customer_id) WHERE (is_primary AND (deleted_at IS NULL));
 
 --
 -- Name: customers_domain_idx; Type: INDEX; Schema: public; Owner: -
@@ -237,11 +357,49 @@ CREATE INDEX events_created_at_idx ON public.events USING btree (created_at);
 CREATE INDEX events_type_idx ON public.events USING btree (workspace_id, livemode, type, created_at);
 
 --
+-- Name: onboardings_customer_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX onboardings_customer_idx ON public.onboardings USING btree (workspace_id, livemode, customer_id, created_at) WHERE (deleted_at IS NULL);
+
+--
+-- Name: onboardings_external_id_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX onboardings_external_id_key ON public.onboardings USING btree (workspace_id, livemode, external_id) WHERE ((deleted_at IS NULL) AND (external_id IS NOT NULL));
+
+--
+-- Name: onboardings_owner_email_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX onboardings_owner_email_idx ON public.onboardings USING btree (workspace_id, livemode, owner_email, created_at) WHERE (deleted_at IS NULL);
+
+--
+-- Name: onboardings_status_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX onboardings_status_idx ON public.onboardings USING btree (workspace_id, livemode, status, created_at) WHERE (deleted_at IS NULL);
+
+--
 -- Name: api_keys api_keys_workspace_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.api_keys
     ADD CONSTRAINT api_keys_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
+
+--
+-- Name: contacts contacts_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.contacts
+    ADD CONSTRAINT contacts_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES public.customers(id);
+
+--
+-- Name: contacts contacts_workspace_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.contacts
+    ADD CONSTRAINT contacts_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
 
 --
 -- Name: customers customers_workspace_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -258,6 +416,20 @@ ALTER TABLE ONLY public.events
     ADD CONSTRAINT events_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
 
 --
+-- Name: onboardings onboardings_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.onboardings
+    ADD CONSTRAINT onboardings_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES public.customers(id);
+
+--
+-- Name: onboardings onboardings_workspace_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.onboardings
+    ADD CONSTRAINT onboardings_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
+
+--
 -- PostgreSQL database dump complete
 --
 
@@ -267,4 +439,5 @@ ALTER TABLE ONLY public.events
 
 INSERT INTO public.schema_migrations (version) VALUES
     ('20261126120000'),
-    ('20261126120100');
+    ('20261126120100'),
+    ('20261126120200');

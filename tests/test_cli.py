@@ -18,7 +18,7 @@ def pivotal(database_url, servers):
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "app.cli", *args], env=env, capture_output=True, text=True,
-            timeout=60,
+            timeout=60, check=False,
         )
 
     return run

@@ -46,3 +46,4 @@ customers = Resource(
     ),
     hooks=CustomerHooks(),
 )
+

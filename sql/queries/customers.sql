@@ -1,8 +1,10 @@
 -- name: select
 -- Customers as served, in the order of the Customer struct; the last column is the list cursor.
 select 'customer' as object, t.id, t.display_id, t.name, t.domain, t.lifecycle_stage,
-       t.owner_email, null::text as primary_contact, t.external_id, t.metadata,
-       t.livemode, api_timestamp(t.created_at) as created_at,
+       t.owner_email,
+       (select p.id from contacts p
+        where p.customer_id = t.id and p.is_primary and p.deleted_at is null) as primary_contact,
+       t.external_id, t.metadata, t.livemode, api_timestamp(t.created_at) as created_at,
        api_timestamp(t.updated_at) as updated_at, api_cursor(t.created_at) as cursor
 from customers t
 

@@ -1,0 +1,75 @@
+"""The contact resource: a customer's people, one of them the primary contact."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from app import crud, validation
+from app.auth import Principal
+from app.contacts.schemas import Contact, ContactCreate, ContactUpdate
+from app.customers.resource import customers
+from app.db import queries
+from app.events.repo import append_event
+from app.references import keep_customer, resolve_customer
+from app.resource import Filter, Hooks, Resource, bool_filter, lowercase_filter
+
+
+async def demote_primary(
+    conn: asyncpg.Connection, principal: Principal, customer_id: str, keep_id: str = ""
+) -> None:
+    """Clear the customer's current primary contact, with its own contact.updated event."""
+    for row in await conn.fetch(queries["contacts.demote_primary"], customer_id, keep_id):
+        demoted = contacts.render(await crud.fetch(conn, contacts, principal, row["id"]))
+        await append_event(conn, principal, "contact.updated", demoted, {"is_primary": True})
+
+
+class ContactHooks(Hooks):
+    async def prepare_create(self, conn, principal, values):
+        # a new primary serialises on its customer's row, so two can never both win
+        lock = "no key update" if values["is_primary"] else "share"
+        values["customer"] = await resolve_customer(conn, principal, values["customer"], lock)
+        values["email"] = validation.email(values["email"], "email")
+        if values["is_primary"]:
+            await demote_primary(conn, principal, values["customer"])
+        return values
+
+    async def prepare_update(self, conn, principal, current, requested):
+        await keep_customer(conn, principal, current, requested)
+        if "email" in requested:
+            requested["email"] = validation.email(requested["email"], "email")
+        if requested.get("is_primary") and not current.is_primary:
+            await resolve_customer(conn, principal, current.customer, "no key update")
+            await demote_primary(conn, principal, current.customer, current.id)
+        return requested
+
+    def unique_values(self, resource, values, current) -> dict[str, Any]:
+        unique = super().unique_values(resource, values, current)
+        if "email" in unique:
+            customer = values.get("customer") or current.customer
+            unique["email"] = (customer, unique["email"])
+        return unique
+
+
+contacts = Resource(
+    object="contact",
+    table="contacts",
+    read=Contact,
+    create=ContactCreate,
+    update=ContactUpdate,
+    insert_fields=(
+        "customer", "email", "name", "title", "phone", "is_primary", "external_id", "metadata",
+    ),
+    unique_fields=("external_id", "email"),
+    filters=(
+        Filter("customer", "customer_id", references=customers),
+        Filter("email", "email_normalized", lowercase_filter),
+        Filter("is_primary", "is_primary", bool_filter),
+        Filter("external_id", "external_id"),
+    ),
+    columns={"customer": "customer_id"},
+    parent=customers,
+    parent_column="customer_id",
+    hooks=ContactHooks(),
+)
