@@ -10,6 +10,7 @@ from litestar.params import FromPath
 from app import crud, writes
 from app.auth import principal_of
 from app.db import transaction
+from app.idempotency import idempotent_post
 from app.requests import parse_list_params, read_body
 from app.resource import Resource
 from app.responses import json_response, list_page
@@ -34,9 +35,12 @@ def resource_router(resource: Resource) -> Router:
     @post("/", status_code=201)
     async def create_handler(request: Request) -> Response:
         body = await read_body(request, resource.create)
-        async with transaction(request.app.state.pool) as conn:
-            created = await writes.create_object(conn, resource, principal_of(request), body)
-        return json_response(created, 201)
+        principal = principal_of(request)
+        return await idempotent_post(
+            request,
+            principal,
+            lambda conn: writes.create_object(conn, resource, principal, body),
+        )
 
     @get("/")
     async def list_handler(request: Request) -> Response:

@@ -8,6 +8,7 @@ import msgspec
 from litestar import Response
 
 _encoder = msgspec.json.Encoder()
+encode = _encoder.encode
 
 
 class ListPage(msgspec.Struct):

@@ -123,6 +123,22 @@ CREATE TABLE public.events (
 );
 
 --
+-- Name: idempotency_keys; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.idempotency_keys (
+    workspace_id text NOT NULL,
+    livemode boolean NOT NULL,
+    key text NOT NULL,
+    method text NOT NULL,
+    path text NOT NULL,
+    fingerprint bytea NOT NULL,
+    status integer NOT NULL,
+    response bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL
+);
+
+--
 -- Name: onboardings; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -243,6 +259,13 @@ ALTER TABLE ONLY public.events
     ADD CONSTRAINT events_pkey PRIMARY KEY (id);
 
 --
+-- Name: idempotency_keys idempotency_keys_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.idempotency_keys
+    ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (workspace_id, livemode, key);
+
+--
 -- Name: onboardings onboardings_created_at_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -357,6 +380,12 @@ CREATE INDEX events_created_at_idx ON public.events USING btree (created_at);
 CREATE INDEX events_type_idx ON public.events USING btree (workspace_id, livemode, type, created_at);
 
 --
+-- Name: idempotency_keys_created_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX idempotency_keys_created_at_idx ON public.idempotency_keys USING btree (created_at);
+
+--
 -- Name: onboardings_customer_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -416,6 +445,13 @@ ALTER TABLE ONLY public.events
     ADD CONSTRAINT events_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
 
 --
+-- Name: idempotency_keys idempotency_keys_workspace_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.idempotency_keys
+    ADD CONSTRAINT idempotency_keys_workspace_id_fkey FOREIGN KEY (workspace_id) REFERENCES public.workspaces(id);
+
+--
 -- Name: onboardings onboardings_customer_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -440,4 +476,5 @@ ALTER TABLE ONLY public.onboardings
 INSERT INTO public.schema_migrations (version) VALUES
     ('20261126120000'),
     ('20261126120100'),
-    ('20261126120200');
+    ('20261126120200'),
+    ('20261126120300');
