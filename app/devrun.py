@@ -74,7 +74,8 @@ Test key: {key}
     -H "Content-Type: application/json" \\
     -d '{{"name": "Acme", "domain": "acme.com"}}'
 
-Ctrl-C stops the API and the services this command started.
+The webhook worker runs beside the API.
+Ctrl-C stops the API, the worker and the services this command started.
 """
 
 
@@ -92,7 +93,11 @@ def run_dev(port: int) -> None:
         env.setdefault("PIVOTAL_ENV", "development")
         print(_banner(key, port), flush=True)
         _run_until_interrupted(
-            [[sys.executable, "-m", "app.cli", "serve", "--port", str(port)]], env
+            [
+                [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+                [sys.executable, "-m", "app.cli", "worker"],
+            ],
+            env,
         )
 
 

@@ -24,10 +24,12 @@ from app.onboardings.resource import onboardings
 from app.requests import MAX_BODY_BYTES
 from app.resource_routes import resource_router
 from app.settings import Settings
+from app.webhooks.resource import webhook_endpoints
+from app.webhooks.routes import webhook_routes
 
 log = logging.getLogger("pivotal.http")
 API_PREFIX = "/api/v1"
-RESOURCES = (customers, contacts, onboardings)
+RESOURCES = (customers, contacts, onboardings, webhook_endpoints)
 
 
 async def add_request_id(message: Message, scope: Scope) -> None:
@@ -58,7 +60,7 @@ def create_app(settings: Settings) -> Litestar:
 
     authenticated = Router(
         path="/",
-        route_handlers=[*(resource_router(r) for r in RESOURCES), events_router],
+        route_handlers=[*(resource_router(r) for r in RESOURCES), events_router, webhook_routes],
         before_request=authenticate,
     )
     api = Router(

@@ -36,6 +36,7 @@ def choice_filter(*choices: str) -> FilterParser:
             raise InvalidRequest(f"{name} must be one of: {', '.join(choices)}", field=name)
         return value
 
+    parse.choices = choices  # type: ignore[attr-defined]  # the OpenAPI document lists them
     return parse
 
 
@@ -93,6 +94,13 @@ class Hooks:
         """The unique fields among `values`, as `<table>.find_by_<field>` takes them."""
         return {name: values[name] for name in resource.unique_fields if name in values}
 
+    async def check(self, settings: Any, body: Any) -> None:
+        """Checks that need the service's settings, before any transaction (e.g. URL safety)."""
+
+    def created_view(self, obj: Any, values: dict[str, Any]) -> Any:
+        """What the create call answers; by default the object as every read shows it."""
+        return obj
+
     async def after_write(
         self, conn: asyncpg.Connection, principal: Principal, obj: Any, previous: Any | None
     ) -> None:
@@ -123,6 +131,8 @@ class Resource:
     unique_fields: tuple[str, ...] = ("external_id",)
     columns: dict[str, str] = field(default_factory=dict)
     hooks: Hooks = field(default_factory=Hooks)
+    # whether writes append events to the outbox (webhook endpoints are configuration)
+    emits_events: bool = True
     parent: Resource | None = None
     parent_column: str | None = None
 

@@ -35,6 +35,7 @@ def resource_router(resource: Resource) -> Router:
     @post("/", status_code=201)
     async def create_handler(request: Request) -> Response:
         body = await read_body(request, resource.create)
+        await resource.hooks.check(request.app.state.settings, body)
         principal = principal_of(request)
         return await idempotent_post(
             request,
@@ -61,6 +62,7 @@ def resource_router(resource: Resource) -> Router:
     @patch("/{reference:str}")
     async def update_handler(request: Request, reference: FromPath[str]) -> Response:
         body = await read_body(request, resource.update)
+        await resource.hooks.check(request.app.state.settings, body)
         async with transaction(request.app.state.pool) as conn:
             updated = await writes.update_object(
                 conn, resource, principal_of(request), reference, body

@@ -42,9 +42,9 @@ async def create_object(
         conn, resource, principal, [values[f] for f in resource.insert_fields], unique
     )
     created = resource.render(row)
-    await append_event(conn, principal, f"{resource.object}.created", created)
+    await _announce(conn, resource, principal, "created", created)
     await resource.hooks.after_write(conn, principal, created, None)
-    return created
+    return resource.hooks.created_view(created, values)
 
 
 async def update_object(
@@ -71,7 +71,7 @@ async def update_object(
     new.update(derived.fields)
     updated = msgspec.structs.replace(current, **new, updated_at=updated_at)
     previous = {name: getattr(current, name) for name in new}
-    await append_event(conn, principal, f"{resource.object}.updated", updated, previous)
+    await _announce(conn, resource, principal, "updated", updated, previous)
     await resource.hooks.after_write(conn, principal, updated, current)
     return updated
 
@@ -85,7 +85,7 @@ async def delete_object(
     for child in resource.children:
         await _delete_children(conn, child, principal, deleted.id)
     await crud.soft_delete(conn, resource, [deleted.id])
-    await append_event(conn, principal, f"{resource.object}.deleted", deleted)
+    await _announce(conn, resource, principal, "deleted", deleted)
     return Deleted("deleted", deleted.id, deleted.display_id, True)
 
 
@@ -97,4 +97,16 @@ async def _delete_children(
         return
     await crud.soft_delete(conn, child, [row["id"] for row in rows])
     for row in rows:
-        await append_event(conn, principal, f"{child.object}.deleted", child.render(row))
+        await _announce(conn, child, principal, "deleted", child.render(row))
+
+
+async def _announce(
+    conn: asyncpg.Connection,
+    resource: Resource,
+    principal: Principal,
+    action: str,
+    obj: msgspec.Struct,
+    previous: dict[str, Any] | None = None,
+) -> None:
+    if resource.emits_events:
+        await append_event(conn, principal, f"{resource.object}.{action}", obj, previous)

@@ -1,13 +1,117 @@
-"""`pivotal worker`: the webhook worker."""
+"""`pivotal worker`: SAQ workers that drain the outbox and deliver webhooks."""
 
 from __future__ import annotations
 
-import sys
+import asyncio
+import contextlib
+import logging
+from typing import Any
 
+import asyncpg
+import httpx
+import uvloop
+from saq import CronJob, Queue, Worker
+
+from app.db import create_pool
 from app.settings import Settings
+from worker import tasks
+
+log = logging.getLogger("pivotal.worker")
+QUEUE_NAME = "pivotal-webhooks"
+# a committed event needs relaying; a redelivery needs its new rows queued
+JOB_FOR_CHANNEL = {"pivotal_events": "relay", "pivotal_deliveries": "sweep"}
+WAKE_DEBOUNCE_SECONDS = 0.005
+CONCURRENCY = 50
+
+
+async def _listen(ctx: dict[str, Any]) -> None:
+    """Turn commit-time notifications into relay/sweep jobs at once; reconnect when dropped."""
+    wake = asyncio.Event()
+    pending: set[str] = set()
+
+    def notified(connection: object, pid: int, channel: str, payload: str) -> None:
+        pending.add(JOB_FOR_CHANNEL[channel])
+        wake.set()
+
+    while True:
+        try:
+            conn = await asyncpg.connect(ctx["settings"].database_url)
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("cannot listen for events (%s); retrying", exc)
+            await asyncio.sleep(1)
+            continue
+        try:
+            for channel in JOB_FOR_CHANNEL:
+                await conn.add_listener(channel, notified)
+            # anything committed while nobody listened is picked up now
+            pending.add("sweep")
+            wake.set()
+            await _enqueue_on_wake(ctx, conn, wake, pending)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("event listener lost its connection (%s); reconnecting", exc)
+        finally:
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+
+async def _enqueue_on_wake(
+    ctx: dict[str, Any], conn: asyncpg.Connection, wake: asyncio.Event, pending: set[str]
+) -> None:
+    queue: Queue = ctx["queue"]
+    while not conn.is_closed():
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(1.0):
+                await wake.wait()
+        wake.clear()
+        while pending:
+            await queue.enqueue(pending.pop(), timeout=60, retries=1)
+        # many commits in a burst become one job
+        await asyncio.sleep(WAKE_DEBOUNCE_SECONDS)
+
+
+def worker_settings(settings: Settings) -> dict[str, Any]:
+    """The SAQ worker's settings; resources are created in startup, never at import."""
+    queue = Queue.from_url(settings.redis_url, name=QUEUE_NAME)
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx["settings"] = settings
+        ctx["queue"] = queue
+        ctx["pool"] = await create_pool(settings, min_size=2, max_size=10)
+        ctx["http"] = httpx.AsyncClient(
+            follow_redirects=False, trust_env=False, timeout=settings.webhook_timeout,
+            limits=httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY),
+        )
+        ctx["listener"] = asyncio.create_task(_listen(ctx))
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        ctx["listener"].cancel()
+        await ctx["http"].aclose()
+        await ctx["pool"].close()
+
+    return {
+        "queue": queue,
+        "functions": [tasks.relay, tasks.deliver, tasks.sweep, tasks.prune],
+        "concurrency": CONCURRENCY,
+        "cron_jobs": [
+            # the safety net for anything a lost Redis key or a dead worker left owed
+            CronJob(tasks.sweep, cron="* * * * * */2", timeout=60, retries=1),
+            CronJob(tasks.prune, cron="17 * * * *", timeout=3600, retries=1),
+        ],
+        "startup": startup,
+        "shutdown": shutdown,
+        # scheduled jobs (retries) are moved to the queue once a second; SAQ's own sweep
+        # for stuck jobs runs every 10 s
+        "timers": {"schedule": 1, "sweep": 10},
+        # SIGTERM lets in-flight deliveries finish (one HTTP timeout) before exiting
+        "shutdown_grace_period_s": int(settings.webhook_timeout) + 5,
+    }
+
+
+async def _run(settings: Settings) -> None:
+    worker = Worker(**worker_settings(settings))
+    await worker.start()
 
 
 def run_worker(settings: Settings) -> None:
-    """Webhook delivery is not built yet: say so instead of pretending to run."""
-    print('{"error": {"message": "webhook delivery is not available in this version"}}', file=sys.stderr)
-    sys.exit(2)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
+    uvloop.run(_run(settings))

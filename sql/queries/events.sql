@@ -1,10 +1,14 @@
 -- name: insert
 -- Append one event to the outbox; a created_at taken in the same microsecond inserts nothing.
-insert into events (id, workspace_id, livemode, display_id, type, object_id, data, created_at)
-values ($1, $2, $3, nextval(display_id_sequence($2, $3, 'event')::regclass), $4, $5, $6::jsonb,
-        clock_timestamp())
-on conflict (workspace_id, livemode, created_at) do nothing
-returning id;
+-- The notification reaches the webhook worker when (and only if) the transaction commits.
+with event as (
+    insert into events (id, workspace_id, livemode, display_id, type, object_id, data, created_at)
+    values ($1, $2, $3, nextval(display_id_sequence($2, $3, 'event')::regclass), $4, $5,
+            $6::jsonb, clock_timestamp())
+    on conflict (workspace_id, livemode, created_at) do nothing
+    returning id
+)
+select id, pg_notify('pivotal_events', '') from event;
 
 -- name: select
 -- Events as served; the last column is the list cursor.

@@ -1,0 +1,70 @@
+"""The webhook endpoint resource: where a workspace's events are delivered."""
+
+from __future__ import annotations
+
+import msgspec
+
+from app.errors import InvalidRequest
+from app.events.schemas import EVENT_TYPES
+from app.resource import Filter, Hooks, Resource, choice_filter
+from app.webhooks import signing, urls
+from app.webhooks.schemas import (
+    WebhookEndpoint,
+    WebhookEndpointCreate,
+    WebhookEndpointUpdate,
+    WebhookEndpointWithSecret,
+)
+
+EVENT_FAMILIES = sorted({event_type.split(".")[0] + ".*" for event_type in EVENT_TYPES})
+EVENT_FILTERS = frozenset({"*", *EVENT_TYPES, *EVENT_FAMILIES})
+
+
+def enabled_events(values: list[str]) -> list[str]:
+    """Known event types, families (`customer.*`) or `*`, deduplicated in order."""
+    unknown = [value for value in values if value not in EVENT_FILTERS]
+    if unknown:
+        raise InvalidRequest(
+            f"Unknown event type {unknown[0]!r}: use an event type, a family such as "
+            "customer.*, or *",
+            field="enabled_events",
+        )
+    return list(dict.fromkeys(values))
+
+
+class WebhookEndpointHooks(Hooks):
+    async def check(self, settings, body):
+        url = getattr(body, "url", msgspec.UNSET)
+        if url is msgspec.UNSET:
+            return
+        try:
+            await urls.check_url(url, settings.production)
+        except urls.UnsafeUrl as exc:
+            raise InvalidRequest(str(exc), field="url") from None
+
+    async def prepare_create(self, conn, principal, values):
+        values["enabled_events"] = enabled_events(values["enabled_events"])
+        values["secret"] = signing.new_secret()
+        return values
+
+    async def prepare_update(self, conn, principal, current, requested):
+        if "enabled_events" in requested:
+            requested["enabled_events"] = enabled_events(requested["enabled_events"])
+        return requested
+
+    def created_view(self, obj, values):
+        fields = msgspec.structs.asdict(obj)
+        return WebhookEndpointWithSecret(**fields, secret=values["secret"])
+
+
+webhook_endpoints = Resource(
+    object="webhook_endpoint",
+    table="webhook_endpoints",
+    read=WebhookEndpoint,
+    create=WebhookEndpointCreate,
+    update=WebhookEndpointUpdate,
+    insert_fields=("url", "enabled_events", "description", "status", "metadata", "secret"),
+    unique_fields=(),
+    filters=(Filter("status", "status", choice_filter("enabled", "disabled")),),
+    hooks=WebhookEndpointHooks(),
+    emits_events=False,
+)

@@ -1,0 +1,76 @@
+"""Webhook endpoint, delivery and attempt wire structs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from app.validation import MetadataInput
+
+Url = Annotated[str, msgspec.Meta(min_length=1, max_length=2048)]
+EventFilter = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+EnabledEvents = Annotated[list[EventFilter], msgspec.Meta(min_length=1, max_length=64)]
+Description = Annotated[str, msgspec.Meta(max_length=500)]
+EndpointStatus = Literal["enabled", "disabled"]
+
+
+class WebhookEndpointCreate(msgspec.Struct, forbid_unknown_fields=True):
+    url: Url
+    enabled_events: EnabledEvents
+    description: Description | None = None
+    status: EndpointStatus = "enabled"
+    metadata: MetadataInput = {}
+
+
+class WebhookEndpointUpdate(msgspec.Struct, forbid_unknown_fields=True):
+    url: Url | msgspec.UnsetType = msgspec.UNSET
+    enabled_events: EnabledEvents | msgspec.UnsetType = msgspec.UNSET
+    description: Description | None | msgspec.UnsetType = msgspec.UNSET
+    status: EndpointStatus | msgspec.UnsetType = msgspec.UNSET
+    metadata: MetadataInput | msgspec.UnsetType = msgspec.UNSET
+
+
+class WebhookEndpoint(msgspec.Struct):
+    object: str
+    id: str
+    display_id: int
+    url: str
+    enabled_events: list[str]
+    description: str | None
+    status: str
+    metadata: dict[str, str]
+    livemode: bool
+    created_at: str
+    updated_at: str
+
+
+class WebhookEndpointWithSecret(WebhookEndpoint):
+    """What the create call answers: the only time the signing secret is shown."""
+
+    secret: str
+
+
+class WebhookAttempt(msgspec.Struct):
+    object: str
+    attempted_at: str
+    status_code: int | None
+    latency_ms: int
+    error: str | None
+    response_body: str | None
+
+
+class WebhookDelivery(msgspec.Struct):
+    object: str
+    id: str
+    event: str
+    event_type: str
+    webhook_endpoint: str
+    redelivery: bool
+    status: str
+    attempt_count: int
+    next_attempt_at: str | None
+    livemode: bool
+    created_at: str
+    updated_at: str
+    attempts: list[WebhookAttempt] = []

@@ -1,0 +1,107 @@
+-- name: claim_events
+-- Events not yet fanned out, oldest first; concurrent relays skip each other's claims.
+select id, created_at from events
+where fanned_out_at is null
+order by created_at
+limit $1
+for update skip locked;
+
+-- name: matching_endpoints
+-- For each claimed event, the enabled endpoints of its workspace and mode that want it and
+-- existed when it happened.
+select e.id as event_id, w.id as endpoint_id, e.workspace_id, e.livemode
+from events e
+join webhook_endpoints w on w.workspace_id = e.workspace_id and w.livemode = e.livemode
+where e.id = any($1::text[])
+  and w.status = 'enabled' and w.deleted_at is null and w.created_at <= e.created_at
+  and ('*' = any(w.enabled_events) or e.type = any(w.enabled_events)
+       or split_part(e.type, '.', 1) || '.*' = any(w.enabled_events))
+order by e.created_at;
+
+-- name: insert_deliveries
+-- Deliveries owed; a created_at that clashes on its endpoint inserts nothing and is retried.
+insert into webhook_deliveries (id, workspace_id, livemode, event_id, endpoint_id, redelivery,
+                                created_at)
+select id, workspace_id, livemode, event_id, endpoint_id, $6, clock_timestamp()
+from unnest($1::text[], $2::text[], $3::boolean[], $4::text[], $5::text[])
+     as d(id, workspace_id, livemode, event_id, endpoint_id)
+on conflict do nothing
+returning id;
+
+-- name: mark_fanned_out
+-- The claimed events have their deliveries recorded.
+update events set fanned_out_at = clock_timestamp() where id = any($1::text[]);
+
+-- name: due
+-- Deliveries due now that no live lease holds: what the sweep re-enqueues.
+select id, attempt_count from webhook_deliveries
+where status = 'pending' and next_attempt_at <= clock_timestamp()
+  and (lease_until is null or lease_until < clock_timestamp())
+order by next_attempt_at
+limit $1;
+
+-- name: claim
+-- Take one due delivery for one attempt; nothing when it is done, not due, or leased.
+update webhook_deliveries d
+set lease_until = clock_timestamp() + make_interval(secs => $2), updated_at = clock_timestamp()
+from events e, webhook_endpoints w
+where d.id = $1 and d.status = 'pending' and d.next_attempt_at <= clock_timestamp()
+  and (d.lease_until is null or d.lease_until < clock_timestamp())
+  and e.id = d.event_id and w.id = d.endpoint_id
+returning d.id, d.attempt_count, d.event_id, e.workspace_id, e.livemode, w.url, w.secret,
+          w.status = 'enabled' and w.deleted_at is null as endpoint_enabled;
+
+-- name: record_attempt
+-- Log an attempt and settle the delivery: $5 is the new status, $6 seconds until the next try.
+with attempt as (
+    insert into webhook_attempts (delivery_id, status_code, latency_ms, error, response_body)
+    values ($1, $2, $3, $4, $7)
+)
+update webhook_deliveries
+set status = $5, attempt_count = attempt_count + 1, lease_until = null,
+    next_attempt_at = case when $5 = 'pending'
+                           then clock_timestamp() + make_interval(secs => $6)
+                           else next_attempt_at end,
+    updated_at = clock_timestamp()
+where id = $1;
+
+-- name: abandon
+-- Settle a delivery whose endpoint was disabled or deleted meanwhile, without an attempt.
+update webhook_deliveries set status = 'failed', lease_until = null, updated_at = clock_timestamp()
+where id = $1;
+
+-- name: disable_endpoint
+-- A receiver that answered 410 Gone does not want any more deliveries.
+update webhook_endpoints set status = 'disabled', updated_at = clock_timestamp()
+where id = (select endpoint_id from webhook_deliveries where id = $1);
+
+-- name: select
+-- Deliveries as served (attempts are added separately); the last column is the list cursor.
+select 'webhook_delivery' as object, t.id, t.event_id as event, e.type as event_type,
+       t.endpoint_id as webhook_endpoint, t.redelivery, t.status, t.attempt_count,
+       case when t.status = 'pending' then api_timestamp(t.next_attempt_at) end as next_attempt_at,
+       t.livemode, api_timestamp(t.created_at) as created_at,
+       api_timestamp(t.updated_at) as updated_at, api_cursor(t.created_at) as cursor
+from webhook_deliveries t
+join events e on e.id = t.event_id
+
+-- name: attempts
+-- The attempts of some deliveries, oldest first.
+select delivery_id, 'webhook_attempt' as object, api_timestamp(attempted_at) as attempted_at,
+       status_code, latency_ms, error, response_body
+from webhook_attempts
+where delivery_id = any($1::text[])
+order by attempted_at, id;
+
+-- name: prune_events
+-- Delete a batch of events older than the retention (their deliveries and attempts cascade).
+delete from events
+where id in (select id from events where created_at < clock_timestamp() - make_interval(days => $1)
+             and fanned_out_at is not null limit $2);
+
+-- name: prune_idempotency_keys
+-- Delete a batch of stored idempotent responses past their 24 hours.
+delete from idempotency_keys
+where (workspace_id, livemode, key) in (
+    select workspace_id, livemode, key from idempotency_keys
+    where created_at < clock_timestamp() - interval '24 hours' limit $1);
