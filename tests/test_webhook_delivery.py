@@ -334,3 +334,41 @@ async def test_other_workspaces_endpoints_never_receive_events(stack):
     await wait_until(lambda: len(mine.received) == 3, 10, "my events")
     await asyncio.sleep(0.5)
     assert theirs.received == []
+
+
+async def test_sigterm_lets_the_delivery_in_flight_finish(stack):
+    def slow(count: int):
+        return 200, {}, b"ok", 1.5
+
+    receiver = stack.receiver(slow)
+    endpoint = await stack.endpoint(receiver.url)
+    worker = stack.start_worker(PIVOTAL_WEBHOOK_TIMEOUT="3")
+    await asyncio.sleep(1.5)  # listening
+    await stack.customers(1)
+    await asyncio.sleep(0.7)  # the POST is now waiting on the slow receiver
+    assert receiver.received == []
+    worker.send_signal(signal.SIGTERM)
+    code = await asyncio.to_thread(worker.wait, 30)
+    assert code == 0
+    assert len(receiver.received) == 1
+    status = await stack.pool.fetchval(
+        "select status from webhook_deliveries where endpoint_id = $1", endpoint["id"]
+    )
+    assert status == "succeeded"
+
+
+async def test_prune_removes_events_past_retention_and_keeps_recent_ones(stack):
+    from app.settings import Settings
+    from worker import tasks
+
+    await stack.customers(2)
+    old, recent = sorted(await stack.event_ids())
+    await stack.pool.execute(
+        "update events set created_at = created_at - interval '31 days', "
+        "fanned_out_at = clock_timestamp() where id = $1", old,
+    )
+    await stack.pool.execute("update events set fanned_out_at = clock_timestamp()")
+    settings = Settings.from_env(stack.env)
+    removed = await tasks.prune({"pool": stack.pool, "settings": settings})
+    assert removed >= 1
+    assert await stack.event_ids() == {recent}

@@ -99,11 +99,14 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         ],
         "startup": startup,
         "shutdown": shutdown,
-        # scheduled jobs (retries) are moved to the queue once a second; SAQ's own sweep
-        # for stuck jobs runs every 10 s
-        "timers": {"schedule": 1, "sweep": 10},
-        # SIGTERM lets in-flight deliveries finish (one HTTP timeout) before exiting
+        # scheduled jobs (retries) are moved to the queue once a second. SAQ waits for its
+        # upkeep loops on shutdown, so none of them may sleep long: SIGTERM then exits as
+        # soon as the deliveries in flight are done
+        "timers": {"schedule": 1, "sweep": 2, "worker_info": 2, "abort": 1},
+        # SIGTERM lets in-flight deliveries finish (one HTTP timeout) before exiting; idle
+        # slots wait at most a second for work, so they notice the shutdown at once
         "shutdown_grace_period_s": int(settings.webhook_timeout) + 5,
+        "dequeue_timeout": 1.0,
     }
 
 
