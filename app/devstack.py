@@ -94,6 +94,18 @@ def down(name: str = "dev") -> None:
         _stop_redis(folder / "redis")
 
 
+def stop_postgres(name: str) -> None:
+    """Stop only `name`'s PostgreSQL (fault tests); `up(name)` starts it again."""
+    with _locked(_folder(name)):
+        _stop_postgres(_folder(name) / "pg")
+
+
+def stop_redis(name: str) -> None:
+    """Stop only `name`'s Redis (fault tests); `up(name)` starts it again."""
+    with _locked(_folder(name)):
+        _stop_redis(_folder(name) / "redis")
+
+
 def running(name: str = "dev") -> Services | None:
     """The urls of `name`'s services if both answer now, else None. Never starts anything."""
     folder = _folder(name)

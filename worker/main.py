@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import redis.exceptions
 import uvloop
 from saq import CronJob, Queue, Worker
 
@@ -63,8 +64,15 @@ async def _enqueue_on_wake(
             async with asyncio.timeout(1.0):
                 await wake.wait()
         wake.clear()
-        while pending:
-            await queue.enqueue(pending.pop(), timeout=60, retries=1)
+        try:
+            while pending:
+                job = pending.pop()
+                await queue.enqueue(job, timeout=60, retries=1)
+        except redis.exceptions.RedisError as exc:
+            # Redis is away: the work stays owed in PostgreSQL, the sweep picks it up later
+            log.warning("cannot queue %s (%s); will retry", job, exc)
+            pending.add(job)
+            await asyncio.sleep(1)
         # many commits in a burst become one job
         await asyncio.sleep(WAKE_DEBOUNCE_SECONDS)
 
