@@ -45,6 +45,8 @@ def _parse_blocks(prefix: str, text: str) -> dict[str, str]:
 
 
 queries = Queries()
+# every connection of the service says who it is: the change feed's horizon looks only at these
+APPLICATION_NAME = "pivotal"
 
 
 async def init_connection(conn: asyncpg.Connection) -> None:
@@ -68,7 +70,7 @@ async def create_pool(settings: Settings, **overrides: object) -> asyncpg.Pool:
         "server_settings": {
             "statement_timeout": str(settings.statement_timeout_ms),
             "idle_in_transaction_session_timeout": str(settings.idle_in_transaction_timeout_ms),
-            "application_name": "pivotal",
+            "application_name": APPLICATION_NAME,
         },
     }
     options.update(overrides)

@@ -6,6 +6,7 @@ from app import writes
 from app.auth import Principal
 from app.customers.resource import customers
 from app.customers.schemas import CustomerCreate
+from app.db import create_pool
 from tests.test_errors import assert_error
 
 
@@ -61,7 +62,7 @@ async def test_type_filter_matches_exactly_or_by_family(client, auth):
 
 
 async def test_ascending_tail_never_passes_an_event_that_may_still_commit(
-    client, workspace, admin
+    client, workspace, settings
 ):
     auth = workspace.live
     principal = Principal(workspace.live_key_id, workspace.id, True)
@@ -69,7 +70,9 @@ async def test_ascending_tail_never_passes_an_event_that_may_still_commit(
     seen, cursor = await tail(client, auth, None)
     assert [e["data"]["object"]["id"] for e in seen] == [early.json()["id"]]
 
-    async with admin.acquire() as slow:
+    # the held transaction runs on the service's own kind of connection, as a slow API write
+    service_pool = await create_pool(settings)
+    async with service_pool.acquire() as slow:
         transaction = slow.transaction()
         await transaction.start()
         try:
@@ -81,5 +84,6 @@ async def test_ascending_tail_never_passes_an_event_that_may_still_commit(
         finally:
             await transaction.commit()
 
+    await service_pool.close()
     after, _ = await tail(client, auth, cursor_during)
     assert [e["data"]["object"]["id"] for e in after] == [held.id, later["id"]]

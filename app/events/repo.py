@@ -9,7 +9,7 @@ import asyncpg
 import msgspec
 
 from app.auth import Principal
-from app.db import queries
+from app.db import APPLICATION_NAME, queries
 from app.errors import not_found
 from app.events.schemas import EventData
 from app.ids import new_id, parse_reference
@@ -92,7 +92,7 @@ async def list_events(
     if params.cursor is not None:
         args.append(params.cursor)
     if not params.descending:
-        args.append(await conn.fetchval(queries["events.horizon"]))
+        args.append(await conn.fetchval(queries["events.horizon"], APPLICATION_NAME))
     args.append(params.limit + 1)
     rows = await conn.fetch(_list_sql(kind, params.cursor is not None, params.descending), *args)
     return rows[: params.limit], len(rows) > params.limit

@@ -18,8 +18,9 @@ select 'event' as object, e.id, e.display_id, e.type, e.livemode,
 from events e
 
 -- name: horizon
--- The oldest start of any open transaction on this database: an event not yet committed
--- was stamped after its transaction began, so every event older than this is final.
+-- The oldest start of any open transaction of this service on this database: an event not
+-- yet committed was stamped after its transaction began, so every event older than this is
+-- final. Only the service writes events, so other sessions (a backup, a BI query) are ignored.
 select coalesce(min(xact_start), now()) from pg_stat_activity
 where datname = current_database() and backend_type = 'client backend'
-  and xact_start is not null;
+  and application_name = $1 and xact_start is not null;
