@@ -50,14 +50,15 @@ APPLICATION_NAME = "pivotal"
 
 
 async def init_connection(conn: asyncpg.Connection) -> None:
-    # jsonb travels as text both ways; msgspec does the (de)serialisation
-    await conn.set_type_codec(
-        "jsonb",
-        schema="pg_catalog",
-        encoder=lambda value: msgspec.json.encode(value).decode(),
-        decoder=msgspec.json.decode,
-        format="text",
-    )
+    # json and jsonb travel as text both ways; msgspec does the (de)serialisation
+    for kind in ("json", "jsonb"):
+        await conn.set_type_codec(
+            kind,
+            schema="pg_catalog",
+            encoder=lambda value: msgspec.json.encode(value).decode(),
+            decoder=msgspec.json.decode,
+            format="text",
+        )
 
 
 async def create_pool(settings: Settings, **overrides: object) -> asyncpg.Pool:

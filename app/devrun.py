@@ -106,8 +106,10 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _run_until_interrupted(commands: list[list[str]], env: dict[str, str]) -> None:
-    # SIGTERM (a closing terminal, a supervisor) stops everything as cleanly as Ctrl-C does
+    # SIGTERM (a closing terminal, a supervisor) stops everything as cleanly as Ctrl-C does;
+    # SIGINT is set explicitly because a shell starts background jobs with it ignored
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     processes = [subprocess.Popen(command, env=env) for command in commands]
     try:
         while all(process.poll() is None for process in processes):

@@ -118,7 +118,7 @@ CREATE TABLE public.events (
     display_id bigint NOT NULL,
     type text NOT NULL,
     object_id text NOT NULL,
-    data jsonb NOT NULL,
+    data json NOT NULL,
     created_at timestamp with time zone NOT NULL,
     fanned_out_at timestamp with time zone
 );

@@ -31,6 +31,8 @@ async def test_event_object_shape_and_retrieval(client, auth):
     assert event["type"] == "customer.created"
     assert event["livemode"] is True
     assert event["data"] == {"object": customer}
+    # the stored event keeps the object's bytes: it still starts with object, id, display_id
+    assert list(event["data"]["object"])[:3] == ["object", "id", "display_id"]
     for reference in (event["id"], str(event["display_id"])):
         fetched = await client.get(f"/events/{reference}", headers=auth)
         assert fetched.json() == event

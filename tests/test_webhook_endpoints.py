@@ -111,3 +111,21 @@ async def test_production_refuses_http_and_internal_addresses(database_url, serv
 async def test_http_loopback_is_allowed_outside_production(client, auth):
     endpoint = await create_endpoint(client, auth, url="http://127.0.0.1:9/hook")
     assert endpoint["url"] == "http://127.0.0.1:9/hook"
+
+
+async def test_redeliver_reaches_endpoints_created_after_the_event(client, auth):
+    customer = (await client.post("/customers", json={"name": "R"}, headers=auth)).json()
+    event = (await client.get("/events", headers=auth)).json()["data"][0]
+    assert event["data"]["object"]["id"] == customer["id"]
+    endpoint = await create_endpoint(client, auth, enabled_events=["customer.*"])
+    await create_endpoint(client, auth, enabled_events=["contact.*"])
+    response = await client.post(f"/events/{event['display_id']}/redeliver", headers=auth)
+    assert response.status_code == 200
+    deliveries = response.json()["data"]
+    assert [(d["webhook_endpoint"], d["status"], d["redelivery"]) for d in deliveries] == [
+        (endpoint["id"], "pending", True)
+    ]
+    listed = await client.get(f"/webhook_endpoints/{endpoint['id']}/deliveries", headers=auth)
+    assert [d["id"] for d in listed.json()["data"]] == [deliveries[0]["id"]]
+    missing = await client.post("/events/nope/redeliver", headers=auth)
+    assert missing.status_code == 404

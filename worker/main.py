@@ -125,4 +125,6 @@ async def _run(settings: Settings) -> None:
 
 def run_worker(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
+    # SAQ logs every job at INFO: a sweep every two seconds would drown the deliveries' lines
+    logging.getLogger("saq").setLevel(max(logging.WARNING, logging.getLogger().level))
     uvloop.run(_run(settings))

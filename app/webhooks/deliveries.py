@@ -54,7 +54,7 @@ async def fan_out(conn: asyncpg.Connection, batch: int) -> tuple[int, list[str]]
     if not events:
         return 0, []
     event_ids = [event["id"] for event in events]
-    matches = await conn.fetch(queries["deliveries.matching_endpoints"], event_ids)
+    matches = await conn.fetch(queries["deliveries.matching_endpoints"], event_ids, True)
     delivery_ids = await record_deliveries(conn, matches)
     await conn.execute(queries["deliveries.mark_fanned_out"], event_ids)
     return len(events), delivery_ids
@@ -62,7 +62,7 @@ async def fan_out(conn: asyncpg.Connection, batch: int) -> tuple[int, list[str]]
 
 async def redeliver(conn: asyncpg.Connection, event_id: str) -> list[str]:
     """Fresh deliveries of one event to every endpoint that matches it now."""
-    matches = await conn.fetch(queries["deliveries.matching_endpoints"], [event_id])
+    matches = await conn.fetch(queries["deliveries.matching_endpoints"], [event_id], False)
     delivery_ids = await record_deliveries(conn, matches, redelivery=True)
     if delivery_ids:
         await conn.execute("select pg_notify('pivotal_deliveries', '')")

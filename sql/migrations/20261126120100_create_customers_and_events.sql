@@ -36,8 +36,9 @@ create table events (
     display_id bigint not null,
     type text not null,
     object_id text not null,
-    -- {"object": ..., "previous_attributes": ...} exactly as served
-    data jsonb not null,
+    -- {"object": ..., "previous_attributes": ...} exactly as served: json, not jsonb, keeps the
+    -- bytes (key order, spacing) that the feed and the webhook signatures carry
+    data json not null,
     created_at timestamptz not null,
     constraint events_display_id_key unique (workspace_id, livemode, display_id),
     constraint events_created_at_key unique (workspace_id, livemode, created_at)

@@ -7,13 +7,14 @@ limit $1
 for update skip locked;
 
 -- name: matching_endpoints
--- For each claimed event, the enabled endpoints of its workspace and mode that want it and
--- existed when it happened.
+-- For each event, the enabled endpoints of its workspace and mode that want it; with $2, only
+-- those that existed when it happened (fan-out), else every one (a manual redelivery).
 select e.id as event_id, w.id as endpoint_id, e.workspace_id, e.livemode
 from events e
 join webhook_endpoints w on w.workspace_id = e.workspace_id and w.livemode = e.livemode
 where e.id = any($1::text[])
-  and w.status = 'enabled' and w.deleted_at is null and w.created_at <= e.created_at
+  and w.status = 'enabled' and w.deleted_at is null
+  and (not $2 or w.created_at <= e.created_at)
   and ('*' = any(w.enabled_events) or e.type = any(w.enabled_events)
        or split_part(e.type, '.', 1) || '.*' = any(w.enabled_events))
 order by e.created_at;

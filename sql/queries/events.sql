@@ -4,7 +4,7 @@
 with event as (
     insert into events (id, workspace_id, livemode, display_id, type, object_id, data, created_at)
     values ($1, $2, $3, nextval(display_id_sequence($2, $3, 'event')::regclass), $4, $5,
-            $6::jsonb, clock_timestamp())
+            $6::json, clock_timestamp())
     on conflict (workspace_id, livemode, created_at) do nothing
     returning id
 )
