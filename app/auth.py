@@ -76,10 +76,16 @@ async def resolve_key(pool: asyncpg.Pool, cache: KeyCache, key: str) -> Principa
 
 
 async def authenticate(request: Request) -> None:
-    """before_request hook of the authenticated routes: attach the caller's Principal."""
+    """before_request hook of the authenticated routes: attach the caller's Principal.
+
+    The key's request is counted against its rate limit (429 when over); the allowance
+    travels in the scope to the RateLimit-* headers of the response.
+    """
     state = request.app.state
     key = _bearer_key(request)
-    request.scope["principal"] = await resolve_key(state.pool, state.key_cache, key)  # type: ignore[typeddict-unknown-key]
+    principal = await resolve_key(state.pool, state.key_cache, key)
+    request.scope["principal"] = principal  # type: ignore[typeddict-unknown-key]
+    request.scope["rate_limit"] = await state.rate_limiter.hit(principal.key_id)  # type: ignore[typeddict-unknown-key]
 
 
 def principal_of(request: Request) -> Principal:

@@ -112,8 +112,8 @@ def serve(host: str, port: int, workers: int) -> None:
     """Run the API server."""
     from app.server import serve as run_server
 
-    _settings()  # fail early, with a clear message, on bad configuration
-    run_server(host=host, port=port, workers=workers)
+    settings = _settings()  # fail early, with a clear message, on bad configuration
+    run_server(host=host, port=port, workers=workers, settings=settings)
 
 
 @cli.command()

@@ -35,7 +35,8 @@ async def key_of(request: Request) -> IdempotencyKey | None:
     key = request.headers.get(HEADER)
     if key is None:
         return None
-    if not key or len(key) > MAX_KEY_LENGTH:
+    # U+0000 cannot be stored in PostgreSQL text
+    if not key or len(key) > MAX_KEY_LENGTH or "\x00" in key:
         raise InvalidRequest(
             f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters", field="Idempotency-Key"
         )

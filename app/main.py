@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,31 +15,36 @@ from app.auth import KeyCache, authenticate
 from app.contacts.resource import contacts
 from app.customers.resource import customers
 from app.db import create_pool
+from app.deadline import with_deadline
 from app.errors import EXCEPTION_HANDLERS
 from app.events.routes import events_router
 from app.health import health_handler
 from app.ids import new_id
+from app.logs import log_request
 from app.onboardings.resource import onboardings
+from app.ratelimit import RateLimiter
 from app.requests import MAX_BODY_BYTES
 from app.resource_routes import resource_router
 from app.settings import Settings
 from app.webhooks.resource import webhook_endpoints
 from app.webhooks.routes import webhook_routes
 
-log = logging.getLogger("pivotal.http")
 API_PREFIX = "/api/v1"
 RESOURCES = (customers, contacts, onboardings, webhook_endpoints)
 
 
 async def add_request_id(message: Message, scope: Scope) -> None:
-    """Every response, errors and unknown routes included, carries a Request-Id."""
-    if message["type"] != "http.response.start":
-        return
-    request_id = "req_" + new_id()
-    MutableScopeHeaders.from_message(message)["Request-Id"] = request_id
-    log.info(
-        "%s %s %s %s", request_id, scope.get("method"), scope.get("path"), message["status"]
-    )
+    """Every response, errors and unknown routes included, carries a Request-Id (and the
+    key's RateLimit-* once authenticated); each request is logged when its response ends."""
+    if message["type"] == "http.response.start":
+        headers = MutableScopeHeaders.from_message(message)
+        headers["Request-Id"] = scope["request_id"] = "req_" + new_id()  # type: ignore[typeddict-unknown-key]
+        scope["response_status"] = message["status"]  # type: ignore[typeddict-unknown-key]
+        if (allowance := scope.get("rate_limit")) is not None:
+            for name, value in allowance.headers().items():
+                headers.add(name, value)
+    elif message["type"] == "http.response.body" and not message.get("more_body"):
+        log_request(scope)
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -52,11 +56,13 @@ def create_app(settings: Settings) -> Litestar:
         app.state.redis = aioredis.Redis.from_url(
             settings.redis_url, socket_timeout=2, socket_connect_timeout=2
         )
+        app.state.rate_limiter = RateLimiter(settings)
         try:
             yield
         finally:
             await app.state.pool.close()
             await app.state.redis.aclose()
+            await app.state.rate_limiter.close()
 
     authenticated = Router(
         path="/",
@@ -67,15 +73,20 @@ def create_app(settings: Settings) -> Litestar:
         path=API_PREFIX,
         route_handlers=[health_handler, authenticated, *openapi.handlers(RESOURCES)],
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[api],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         before_send=[add_request_id],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=None,
+        # logging is configured by whoever runs the app (app/logs.py for `pivotal serve`)
+        logging_config=None,
         debug=False,
     )
+    # outermost, so the deadline and the request's start time cover routing and errors too
+    app.asgi_handler = with_deadline(app.asgi_handler, settings.request_timeout_seconds)
+    return app
 
 
 def app_from_env() -> Litestar:

@@ -11,10 +11,11 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get
 
+from app import openapi_exact
 from app.errors import ErrorEnvelope
 from app.events.schemas import EVENT_TYPES
 from app.health import Health
-from app.resource import Resource
+from app.resource import Filter, Resource, bool_filter
 from app.writes import Deleted
 
 REF = "#/components/schemas/{name}"
@@ -32,6 +33,16 @@ ERRORS: dict[int, tuple[str, str, str]] = {
     429: ("rate_limit_error", "rate_limited", "Too many requests"),
     500: ("api_error", "internal_error", "An internal error occurred"),
     503: ("api_error", "service_unavailable", "The service is temporarily unavailable"),
+}
+# every code a status can carry (SPEC: Errors); the document pins type and code per status
+CODES: dict[int, tuple[str, ...]] = {
+    400: ("parameter_missing", "parameter_invalid", "parameter_unknown", "invalid_json",
+          "idempotency_key_reused"),
+    401: ("missing_api_key", "invalid_api_key"),
+    404: ("resource_not_found",),
+    409: ("resource_already_exists", "invalid_status_transition", "idempotency_key_in_use"),
+    413: ("payload_too_large",), 415: ("unsupported_media_type",), 429: ("rate_limited",),
+    500: ("internal_error",), 503: ("service_unavailable",),
 }
 COMMON_ERRORS = (401, 429, 500, 503)
 _DOCS_HTML = """<!doctype html>
@@ -60,29 +71,53 @@ def _error_responses(statuses: tuple[int, ...]) -> dict[str, Any]:
         if status == 400:
             example["error"]["field"] = "limit"
         responses[str(status)] = {
-            "description": f"{kind}: {code}" + (" and related codes" if status == 400 else ""),
-            "content": _json(_ref(ErrorEnvelope), example),
+            "description": f"{kind}: {', '.join(CODES[status])}",
+            "content": _json({"$ref": REF.format(name=f"Error{status}")}, example),
         }
     return responses
+
+
+def _error_components() -> dict[str, Any]:
+    """Error<status>: the one error shape, with the type and the codes that status carries."""
+    return {
+        f"Error{status}": {"allOf": [_ref(ErrorEnvelope), {"properties": {"error": {
+            "properties": {"type": {"const": kind}, "code": {"enum": list(CODES[status])}}}}}]}
+        for status, (kind, _, _) in ERRORS.items()
+    }
 
 
 def _list_parameters(filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
                                                     "maximum": 100, "default": 10}},
-        {"name": "cursor", "in": "query", "description": "next_cursor of the previous page",
-         "schema": {"type": "string", "format": "date-time"}},
+        {"name": "cursor", "in": "query",
+         "description": "next_cursor of the previous page (an ISO 8601 timestamp); empty: the first",
+         "schema": {"anyOf": [{"type": "string", "format": "date-time"},
+                              {"type": "string", "maxLength": 0}]}},
         {"name": "order", "in": "query",
          "schema": {"type": "string", "enum": ["desc", "asc"], "default": "desc"}},
         *filters,
     ]
 
 
+def _filter_parameter(spec: Filter) -> dict[str, Any]:
+    """A list filter as its parser reads it: a boolean, one of some choices, or a string."""
+    schema: dict[str, Any] = {"type": "string"}
+    if spec.parse is bool_filter:
+        schema = {"type": "boolean"}
+    elif choices := getattr(spec.parse, "choices", None):
+        schema["enum"] = list(choices)
+    parameter = {"name": spec.name, "in": "query", "schema": schema}
+    if spec.references is not None:
+        parameter["description"] = f"The {spec.references.object}'s id (cuid) or display_id"
+    return parameter
+
+
 def _id_parameter(kind: str) -> dict[str, Any]:
     return {
         "name": "id", "in": "path", "required": True,
         "description": f"The {kind}'s id (cuid) or display_id",
-        "schema": {"type": "string"},
+        "schema": {"type": "string"}, "example": "1",
     }
 
 
@@ -101,11 +136,15 @@ def _list_schema(item: dict[str, Any]) -> dict[str, Any]:
 
 def _resource_paths(resource: Resource) -> dict[str, Any]:
     kind, read = resource.object, _ref(resource.read)
-    filters = [
-        {"name": f.name, "in": "query", "schema": {"type": "string"}} for f in resource.filters
-    ]
-    body = {"required": True, "content": _json(_ref(resource.create))}
-    patch_body = {"required": True, "content": _json(_ref(resource.update))}
+    filters = [_filter_parameter(f) for f in resource.filters]
+    # a list answers 404 only when a filter names another object that does not exist
+    list_errors = (400, 404) if any(f.references for f in resource.filters) else (400,)
+    # a create meets 404 only naming a parent; an update meets 409 only on a unique field
+    create_errors = (400, 409, 413, 415) + ((404,) if resource.parent else ())
+    update_errors = (400, 404, 413, 415) + ((409,) if resource.unique_fields else ())
+    create_example, update_example = openapi_exact.EXAMPLES.get(kind, (None, None))
+    body = {"required": True, "content": _json(_ref(resource.create), create_example)}
+    patch_body = {"required": True, "content": _json(_ref(resource.update), update_example)}
     tag = [resource.table]
     return {
         resource.path: {
@@ -113,14 +152,14 @@ def _resource_paths(resource: Resource) -> dict[str, Any]:
                 "operationId": f"create_{kind}", "tags": tag, "summary": f"Create a {kind}",
                 "parameters": [_idempotency_header()], "requestBody": body,
                 "responses": {"201": {"description": f"The new {kind}", "content": _json(read)},
-                              **_error_responses((400, 404, 409, 413, 415))},
+                              **_error_responses(create_errors)},
             },
             "get": {
                 "operationId": f"list_{resource.table}", "tags": tag,
                 "summary": f"List {resource.table}, newest first",
                 "parameters": _list_parameters(filters),
                 "responses": {"200": {"description": "A page", "content": _json(_list_schema(read))},
-                              **_error_responses((400, 404))},
+                              **_error_responses(list_errors)},
             },
         },
         resource.path + "/{id}": {
@@ -134,7 +173,7 @@ def _resource_paths(resource: Resource) -> dict[str, Any]:
                 "operationId": f"update_{kind}", "tags": tag,
                 "summary": f"Update a {kind}; only the given fields change", "requestBody": patch_body,
                 "responses": {"200": {"description": f"The updated {kind}", "content": _json(read)},
-                              **_error_responses((400, 404, 409, 413, 415))},
+                              **_error_responses(update_errors)},
             },
             "delete": {
                 "operationId": f"delete_{kind}", "tags": tag, "summary": f"Delete a {kind}",
@@ -149,7 +188,7 @@ def _idempotency_header() -> dict[str, Any]:
     return {
         "name": "Idempotency-Key", "in": "header", "required": False,
         "description": "Makes the request safe to retry: a repeat replays the first response",
-        "schema": {"type": "string", "maxLength": 255},
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
     }
 
 
@@ -212,6 +251,9 @@ def build_document(resources: tuple[Resource, ...]) -> dict[str, Any]:
     paths.update(_health_paths())
     _, components = msgspec.json.schema_components(structs, ref_template=REF)
     components["Event"] = _event_schema()
+    components.update(_error_components())
+    openapi_exact.pin_objects(components, resources)
+    openapi_exact.add_response_headers(paths)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Pivotal API", "version": "1",
@@ -221,6 +263,7 @@ def build_document(resources: tuple[Resource, ...]) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": components,
+            "headers": openapi_exact.HEADERS,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "pivotal_… or pivotal_test_… key"}},
         },

@@ -57,11 +57,40 @@ def _decoder(kind: type[T]) -> msgspec.json.Decoder:
 
 def decode_json(raw: bytes, kind: type[T]) -> T:
     try:
-        return _decoder(kind).decode(raw)
+        decoded = _decoder(kind).decode(raw)
     except msgspec.ValidationError as exc:
         raise validation_error(exc) from None
     except msgspec.DecodeError as exc:
         raise InvalidJson(f"Request body is not valid JSON: {exc}") from None
+    # JSON can only carry U+0000 escaped; one scan of the bytes keeps the common case cheap
+    if b"\\u0000" in raw:
+        reject_nul(msgspec.json.decode(raw))
+    return decoded
+
+
+def _nul_field(value: Any, path: str) -> str | None:
+    """The dotted path of the first string (or object key) holding U+0000, if any."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, list):
+        return next((f for item in value if (f := _nul_field(item, path)) is not None), None)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                return path
+            found = _nul_field(item, f"{path}.{key}" if path else key)
+            if found is not None:
+                return found
+    return None
+
+
+def reject_nul(value: Any, field: str = "") -> None:
+    """PostgreSQL text cannot hold U+0000: a 400 naming the field, not a 500 at the insert."""
+    found = _nul_field(value, field)
+    if found is not None:
+        raise InvalidRequest(
+            f"{found or 'The request body'} must not contain the character U+0000", field=found or None
+        )
 
 
 async def read_body(request: Request, kind: type[T]) -> T:
@@ -93,12 +122,13 @@ class ListParams(msgspec.Struct, frozen=True):
 def parse_cursor(raw: str) -> datetime:
     try:
         moment = datetime.fromisoformat(raw.strip().replace(" ", "+"))
-    except ValueError:
+        # in UTC, as the database compares it: an offset can push year 1 or 9999 out of range
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
         raise InvalidRequest(
             "cursor must be an ISO 8601 timestamp, e.g. 2026-05-26T17:21:09.412345Z",
             field="cursor",
         ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def parse_list_params(query: Any, allowed_filters: frozenset[str]) -> ListParams:
@@ -117,6 +147,7 @@ def parse_list_params(query: Any, allowed_filters: frozenset[str]) -> ListParams
                 raise InvalidRequest("order must be 'asc' or 'desc'", field="order")
             descending = value == "desc"
         elif name in allowed_filters:
+            reject_nul(value, name)
             filters[name] = value
         else:
             raise ParameterUnknown(f"Received unknown parameter: {name}", field=name)

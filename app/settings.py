@@ -30,6 +30,11 @@ class Settings:
     webhook_retry_schedule: tuple[float, ...] = field(default=DEFAULT_RETRY_SCHEDULE)
     webhook_timeout: float = 15.0
     log_level: str = "INFO"
+    # per API key, shared by all API processes through Redis; 0 turns the limit off
+    rate_limit_per_second: float = 1000.0
+    rate_limit_burst: int = 2000
+    # a request still unanswered after this long gets a 503 (its work is cancelled)
+    request_timeout_seconds: float = 30.0
 
     @property
     def production(self) -> bool:
@@ -56,6 +61,9 @@ class Settings:
             webhook_retry_schedule=_schedule(env.get("PIVOTAL_WEBHOOK_RETRY_SCHEDULE")),
             webhook_timeout=_number(env, "PIVOTAL_WEBHOOK_TIMEOUT", 15.0),
             log_level=env.get("PIVOTAL_LOG_LEVEL", "INFO").upper(),
+            rate_limit_per_second=_number(env, "PIVOTAL_RATE_LIMIT_PER_SECOND", 1000.0),
+            rate_limit_burst=int(_number(env, "PIVOTAL_RATE_LIMIT_BURST", 2000)),
+            request_timeout_seconds=_number(env, "PIVOTAL_REQUEST_TIMEOUT_SECONDS", 30.0),
         )
 
 

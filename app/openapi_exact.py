@@ -1,0 +1,82 @@
+"""Refinements that make the generated OpenAPI document exact where structs cannot say it.
+
+msgspec describes `object: str`; the wire always carries one constant per type. Response
+headers are added by middleware, not by handlers, so they are described here for every
+operation at once — including operations added later.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.resource import Resource
+
+HEADER_REF = "#/components/headers/{name}"
+HEADERS: dict[str, dict[str, Any]] = {
+    "Request-Id": {"description": "The request's id, also in the server's log line",
+                   "required": True, "schema": {"type": "string", "pattern": "^req_"}},
+    "RateLimit-Limit": {"description": "Requests allowed per second with this key (burst)",
+                        "schema": {"type": "integer", "minimum": 0}},
+    "RateLimit-Remaining": {"description": "Requests left before this key is rate limited",
+                            "schema": {"type": "integer", "minimum": 0}},
+    "RateLimit-Reset": {"description": "Seconds until the allowance is full again",
+                        "schema": {"type": "integer", "minimum": 0}},
+    "Retry-After": {"description": "Seconds to wait before retrying", "required": True,
+                    "schema": {"type": "integer", "minimum": 0}},
+    "Idempotent-Replayed": {"description": "`true` when this is the stored first response",
+                            "schema": {"type": "string", "enum": ["true"]}},
+}
+# (create, update) request examples, by object type
+EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "customer": ({"name": "Acme", "domain": "acme.com", "external_id": "hubspot-981",
+                  "metadata": {"plan": "enterprise"}}, {"lifecycle_stage": "active"}),
+    "contact": ({"customer": 1, "email": "ada@acme.com", "name": "Ada", "is_primary": True},
+                {"title": "CTO"}),
+    "onboarding": ({"customer": 1, "name": "Go-live", "target_date": "2027-01-31",
+                    "external_id": "deal-42"}, {"status": "paused"}),
+    "webhook_endpoint": ({"url": "https://example.com/pivotal/webhooks",
+                          "enabled_events": ["customer.*", "onboarding.created"]},
+                         {"status": "disabled"}),
+}
+_RATE_LIMIT = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
+_METHODS = ("get", "post", "patch", "delete", "put")
+
+
+def _headers_for(method: str, status: str, authenticated: bool) -> list[str]:
+    names = ["Request-Id"]
+    if authenticated and status != "401":
+        names += _RATE_LIMIT
+    if status == "429":
+        names.append("Retry-After")
+    if method == "post" and status.startswith("2"):
+        names.append("Idempotent-Replayed")
+    return names
+
+
+def add_response_headers(paths: dict[str, Any]) -> None:
+    """Describe the headers every response carries: Request-Id, rate limits, Retry-After."""
+    for item in paths.values():
+        for method in _METHODS:
+            operation = item.get(method)
+            if operation is None:
+                continue
+            authenticated = operation.get("security") != []
+            for status, response in operation["responses"].items():
+                names = _headers_for(method, status, authenticated)
+                response["headers"] = {n: {"$ref": HEADER_REF.format(name=n)} for n in names}
+
+
+def pin_objects(components: dict[str, Any], resources: tuple[Resource, ...]) -> None:
+    """Each object's `object` is a constant; an event carries one of the objects."""
+    for resource in resources:
+        components[resource.read.__name__]["properties"]["object"] = {"const": resource.object}
+    deleted = components["Deleted"]["properties"]
+    deleted["object"], deleted["deleted"] = {"const": "deleted"}, {"const": True}
+    health = components["Health"]["properties"]
+    health["object"], health["status"] = {"const": "health"}, {"enum": ["ok", "degraded"]}
+    health["postgres"] = health["redis"] = {"enum": ["up", "down"]}
+    data = components["Event"]["properties"]["data"]["properties"]
+    data["object"] = {"oneOf": [
+        {"$ref": f"#/components/schemas/{r.read.__name__}"}
+        for r in resources if getattr(r, "emits_events", True)
+    ]}

@@ -1,0 +1,101 @@
+"""Rate limiting per API key, in Redis; open (and quiet) when Redis is unreachable."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from app.main import create_app
+from app.settings import Settings
+from tests.conftest import make_settings
+from tests.test_errors import assert_error
+
+CLOSED_PORT = "redis://127.0.0.1:1/0"
+
+
+@pytest.fixture
+async def limited(database_url, servers):
+    """An app allowing each key bursts of 3 requests, refilled at one every 5 seconds."""
+    settings = make_settings(database_url, servers.redis_url, rate_limit_per_second=0.2,
+                             rate_limit_burst=3)
+    async with AsyncTestClient(app=create_app(settings), base_url="http://testserver/api/v1") as c:
+        yield c
+
+
+async def test_a_key_over_its_limit_gets_429_with_retry_after(limited, workspace):
+    remaining = []
+    for _ in range(3):
+        response = await limited.get("/customers", headers=workspace.live)
+        assert response.status_code == 200
+        assert response.headers["ratelimit-limit"] == "3"
+        remaining.append(response.headers["ratelimit-remaining"])
+    assert remaining == ["2", "1", "0"]
+
+    refused = await limited.get("/customers", headers=workspace.live)
+    error = assert_error(refused, 429, "rate_limited")
+    assert error["type"] == "rate_limit_error"
+    assert refused.headers["retry-after"] == "5"
+    assert refused.headers["ratelimit-remaining"] == "0"
+    assert int(refused.headers["ratelimit-reset"]) >= 1
+
+
+async def test_each_key_has_its_own_allowance(limited, workspace):
+    for _ in range(4):
+        await limited.get("/customers", headers=workspace.live)
+    assert (await limited.get("/customers", headers=workspace.test)).status_code == 200
+
+
+async def test_every_authenticated_response_reports_the_allowance(client, auth):
+    for path in ("/customers", "/customers/999", "/events"):
+        response = await client.get(path, headers=auth)
+        assert response.headers["ratelimit-limit"] == "2000"
+        assert int(response.headers["ratelimit-remaining"]) <= 1999
+    assert "ratelimit-limit" not in (await client.get("/health")).headers
+
+
+async def test_unreachable_redis_leaves_the_api_serving_and_warns_once(
+    database_url, workspace, caplog
+):
+    app = create_app(make_settings(database_url, CLOSED_PORT))
+    async with AsyncTestClient(app=app, base_url="http://testserver/api/v1") as client:
+        with caplog.at_level(logging.WARNING, logger="pivotal.ratelimit"):
+            started = time.monotonic()
+            responses = [await client.get("/customers", headers=workspace.live) for _ in range(5)]
+            elapsed = time.monotonic() - started
+    assert [r.status_code for r in responses] == [200] * 5
+    assert "ratelimit-limit" not in responses[0].headers
+    assert elapsed < 2
+    warnings = [r for r in caplog.records if r.name == "pivotal.ratelimit"]
+    assert len(warnings) == 1
+
+
+def test_limits_are_configured_from_the_environment():
+    env = {"DATABASE_URL": "postgresql://db", "REDIS_URL": "redis://r",
+           "PIVOTAL_RATE_LIMIT_PER_SECOND": "50", "PIVOTAL_RATE_LIMIT_BURST": "80"}
+    settings = Settings.from_env(env)
+    assert (settings.rate_limit_per_second, settings.rate_limit_burst) == (50, 80)
+    default = Settings.from_env({"DATABASE_URL": "postgresql://db", "REDIS_URL": "redis://r"})
+    assert (default.rate_limit_per_second, default.rate_limit_burst) == (1000, 2000)
+
+
+async def test_a_zero_rate_turns_the_limit_off(database_url, servers, workspace):
+    settings = make_settings(database_url, servers.redis_url, rate_limit_per_second=0)
+    async with AsyncTestClient(app=create_app(settings), base_url="http://testserver/api/v1") as c:
+        response = await c.get("/customers", headers=workspace.live)
+    assert response.status_code == 200 and "ratelimit-limit" not in response.headers
+
+
+async def test_openapi_documents_429_for_every_authenticated_operation(client):
+    document = (await client.get("/openapi.json")).json()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters" or operation.get("security") == []:
+                continue
+            refused = operation["responses"]["429"]
+            assert "Retry-After" in refused["headers"], (method, path)
+            assert refused["content"]["application/json"]["example"]["error"]["code"] == (
+                "rate_limited"
+            )
