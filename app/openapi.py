@@ -135,7 +135,7 @@ def _list_schema(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _resource_paths(resource: Resource) -> dict[str, Any]:
-    kind, read = resource.object, _ref(resource.read)
+    kind, read, created = resource.object, _ref(resource.read), _ref(resource.created)
     filters = [_filter_parameter(f) for f in resource.filters]
     # a list answers 404 only when a filter names another object that does not exist
     list_errors = (400, 404) if any(f.references for f in resource.filters) else (400,)
@@ -151,7 +151,7 @@ def _resource_paths(resource: Resource) -> dict[str, Any]:
             "post": {
                 "operationId": f"create_{kind}", "tags": tag, "summary": f"Create a {kind}",
                 "parameters": [_idempotency_header()], "requestBody": body,
-                "responses": {"201": {"description": f"The new {kind}", "content": _json(read)},
+                "responses": {"201": {"description": f"The new {kind}", "content": _json(created)},
                               **_error_responses(create_errors)},
             },
             "get": {
@@ -242,12 +242,15 @@ def _event_schema() -> dict[str, Any]:
 
 
 def build_document(resources: tuple[Resource, ...]) -> dict[str, Any]:
-    structs = [ErrorEnvelope, Deleted, Health]
+    from app.webhooks import openapi as webhooks
+
+    structs = [ErrorEnvelope, Deleted, Health, *webhooks.STRUCTS]
     paths: dict[str, Any] = {}
     for resource in resources:
-        structs += [resource.read, resource.create, resource.update]
+        structs += [resource.read, resource.created, resource.create, resource.update]
         paths.update(_resource_paths(resource))
     paths.update(_event_paths())
+    paths.update(webhooks.paths())
     paths.update(_health_paths())
     _, components = msgspec.json.schema_components(structs, ref_template=REF)
     components["Event"] = _event_schema()

@@ -69,7 +69,10 @@ def add_response_headers(paths: dict[str, Any]) -> None:
 def pin_objects(components: dict[str, Any], resources: tuple[Resource, ...]) -> None:
     """Each object's `object` is a constant; an event carries one of the objects."""
     for resource in resources:
-        components[resource.read.__name__]["properties"]["object"] = {"const": resource.object}
+        for struct in {resource.read, resource.created}:
+            components[struct.__name__]["properties"]["object"] = {"const": resource.object}
+    for name, kind in (("WebhookDelivery", "webhook_delivery"), ("WebhookAttempt", "webhook_attempt")):
+        components[name]["properties"]["object"] = {"const": kind}
     deleted = components["Deleted"]["properties"]
     deleted["object"], deleted["deleted"] = {"const": "deleted"}, {"const": True}
     health = components["Health"]["properties"]
@@ -78,5 +81,5 @@ def pin_objects(components: dict[str, Any], resources: tuple[Resource, ...]) -> 
     data = components["Event"]["properties"]["data"]["properties"]
     data["object"] = {"oneOf": [
         {"$ref": f"#/components/schemas/{r.read.__name__}"}
-        for r in resources if getattr(r, "emits_events", True)
+        for r in resources if r.emits_events
     ]}

@@ -133,6 +133,8 @@ class Resource:
     hooks: Hooks = field(default_factory=Hooks)
     # whether writes append events to the outbox (webhook endpoints are configuration)
     emits_events: bool = True
+    # what the create call answers, when it shows more than reads do (a one-time secret)
+    created_read: type[msgspec.Struct] | None = None
     parent: Resource | None = None
     parent_column: str | None = None
 
@@ -147,6 +149,10 @@ class Resource:
     @property
     def path(self) -> str:
         return "/" + self.table
+
+    @property
+    def created(self) -> type[msgspec.Struct]:
+        return self.created_read or self.read
 
     @property
     def filter_names(self) -> frozenset[str]:

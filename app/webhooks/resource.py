@@ -67,4 +67,5 @@ webhook_endpoints = Resource(
     filters=(Filter("status", "status", choice_filter("enabled", "disabled")),),
     hooks=WebhookEndpointHooks(),
     emits_events=False,
+    created_read=WebhookEndpointWithSecret,
 )
