@@ -1,9 +1,15 @@
-"""Rate limiting per API key, in Redis: one script call per request, open when Redis is down.
+"""Rate limiting per API key, in Redis, open when Redis is down.
 
-The algorithm is GCRA (a token bucket kept as one timestamp): each request pushes the key's
-"theoretical arrival time" one interval (1 / rate) further; a request is refused when that
-time would run more than `burst` intervals ahead of now. All API processes share the state,
-and Redis' own clock decides, so workers need no synchronised clocks.
+The algorithm is GCRA (a token bucket kept as one timestamp): each token pushes the key's
+"theoretical arrival time" one interval (1 / rate) further; nothing is granted past `burst`
+intervals ahead of now. All API processes share the state, and Redis' own clock decides, so
+workers need no synchronised clocks.
+
+A process takes tokens from the shared bucket a batch at a time (a twentieth of the rate or
+the burst, whichever is smaller) and spends them locally for up to a second, so a busy key
+costs a Redis round trip every few dozen requests instead of on each. Nothing is granted
+beyond the shared bucket; a batch left unspent when its second ends is simply lost, which
+only ever errs towards refusing. Small limits get batches of one: exact, one call each.
 """
 
 from __future__ import annotations
@@ -26,21 +32,28 @@ FAIL_OPEN_SECONDS = 5.0
 # an outage must not add seconds to every request
 SOCKET_TIMEOUT = 0.25
 
-# KEYS[1] the key's bucket; ARGV[1] interval and ARGV[2] burst * interval, in microseconds.
-# Returns {allowed, remaining, microseconds until full, microseconds until allowed}.
+# a batch of tokens is spent within this many seconds, or dropped
+LEASE_SECONDS = 1.0
+MAX_LEASES = 10_000
+
+# KEYS[1] the key's bucket; ARGV[1] interval and ARGV[2] burst * interval, in microseconds;
+# ARGV[3] how many tokens are wanted. Grants what is available up to that.
+# Returns {granted, remaining, microseconds until full, microseconds until one is available}.
 GCRA = """
 local now_parts = redis.call('TIME')
 local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])
 local interval = tonumber(ARGV[1])
 local capacity = tonumber(ARGV[2])
 local tat = math.max(tonumber(redis.call('GET', KEYS[1]) or now), now)
-local new_tat = tat + interval
-if new_tat - capacity > now then
-  return {0, 0, tat - now, new_tat - capacity - now}
+local available = math.floor((now + capacity - tat) / interval)
+local granted = math.min(tonumber(ARGV[3]), available)
+if granted < 1 then
+  return {0, 0, tat - now, tat + interval - capacity - now}
 end
+local new_tat = tat + granted * interval
 -- %.0f: Lua's default number format would round a 16-digit timestamp
 redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil(capacity / 1000) + 1)
-return {1, math.floor((capacity - (new_tat - now)) / interval), new_tat - now, 0}
+return {granted, available - granted, new_tat - now, 0}
 """
 
 
@@ -59,6 +72,24 @@ class Allowance(NamedTuple):
         }
 
 
+class Lease:
+    """Tokens this process took from a key's shared bucket and has not spent yet."""
+
+    __slots__ = ("expires", "remaining", "reset_seconds", "tokens")
+
+    def __init__(self, tokens: int, remaining: int, reset_seconds: int) -> None:
+        self.tokens = tokens
+        self.remaining = remaining
+        self.reset_seconds = reset_seconds
+        self.expires = time.monotonic() + LEASE_SECONDS
+
+    def take(self) -> Allowance | None:
+        if self.tokens < 1 or time.monotonic() >= self.expires:
+            return None
+        self.tokens -= 1
+        return Allowance(0, self.remaining + self.tokens, self.reset_seconds)
+
+
 class RateLimiter:
     """Checks and counts one request per call; `disabled` when the rate is 0."""
 
@@ -67,7 +98,9 @@ class RateLimiter:
         self.burst = max(1, int(settings.rate_limit_burst))
         self.disabled = self.rate <= 0
         interval = 1_000_000 / self.rate if not self.disabled else 0
-        self._args = (round(interval), round(interval * self.burst))
+        self.batch = max(1, min(self.burst // 20, int(self.rate // 20)))
+        self._args = (round(interval), round(interval * self.burst), self.batch)
+        self._leases: dict[str, Lease] = {}
         self._redis = aioredis.Redis.from_url(
             settings.redis_url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT
         )
@@ -78,15 +111,23 @@ class RateLimiter:
         """Count a request by `key_id`: its allowance, None when unknown; 429 when over."""
         if self.disabled or time.monotonic() < self._open_until:
             return None
+        lease = self._leases.get(key_id)
+        if lease is not None and (local := lease.take()) is not None:
+            return local._replace(limit=self.burst)
         try:
-            allowed, remaining, reset_us, retry_us = await self._script(
+            granted, remaining, reset_us, retry_us = await self._script(
                 keys=[f"pivotal:ratelimit:{key_id}"], args=self._args
             )
         except (redis.exceptions.RedisError, OSError) as exc:
             self._fail_open(exc)
             return None
-        allowance = Allowance(self.burst, remaining, math.ceil(reset_us / 1_000_000))
-        if not allowed:
+        reset_seconds = math.ceil(reset_us / 1_000_000)
+        allowance = Allowance(self.burst, remaining + max(granted - 1, 0), reset_seconds)
+        if granted > 1:
+            if len(self._leases) >= MAX_LEASES:
+                self._leases.clear()
+            self._leases[key_id] = Lease(granted - 1, remaining, reset_seconds)
+        if not granted:
             retry_after = max(1, math.ceil(retry_us / 1_000_000))
             raise RateLimited(
                 f"Too many requests with this key (up to {self.rate:g} a second, bursts of "

@@ -99,3 +99,54 @@ async def test_openapi_documents_429_for_every_authenticated_operation(client):
             assert refused["content"]["application/json"]["example"]["error"]["code"] == (
                 "rate_limited"
             )
+
+
+async def test_a_process_takes_tokens_in_batches_and_spends_them_locally(servers, database_url):
+    import redis.asyncio as aioredis
+
+    from app.ratelimit import RateLimiter
+
+    settings = make_settings(database_url, servers.redis_url, rate_limit_per_second=1000,
+                             rate_limit_burst=2000)
+    limiter = RateLimiter(settings)
+    redis = aioredis.Redis.from_url(servers.redis_url)
+    key = f"batch-{time.monotonic_ns()}"
+    try:
+        assert limiter.batch == 50
+        first = await limiter.hit(key)
+        stored = await redis.get(f"pivotal:ratelimit:{key}")
+        for _ in range(49):
+            await limiter.hit(key)
+        assert await redis.get(f"pivotal:ratelimit:{key}") == stored  # all served locally
+        await limiter.hit(key)
+        assert await redis.get(f"pivotal:ratelimit:{key}") != stored  # the next batch
+        assert first.remaining == 1999
+    finally:
+        await limiter.close()
+        await redis.aclose()
+
+
+async def test_processes_together_never_exceed_the_shared_bucket(servers, database_url):
+    from app.errors import RateLimited
+    from app.ratelimit import RateLimiter
+
+    settings = make_settings(database_url, servers.redis_url, rate_limit_per_second=200,
+                             rate_limit_burst=100)
+    limiters = [RateLimiter(settings), RateLimiter(settings)]
+    assert limiters[0].batch == 5
+    key = f"shared-{time.monotonic_ns()}"
+    allowed = 0
+    started = time.monotonic()
+    try:
+        for i in range(400):
+            try:
+                await limiters[i % 2].hit(key)
+                allowed += 1
+            except RateLimited:
+                pass
+        elapsed = time.monotonic() - started
+        # never more than the burst plus what refilled (200/s) while the loop ran
+        assert 100 <= allowed <= 100 + 200 * elapsed + 1
+    finally:
+        for limiter in limiters:
+            await limiter.close()
