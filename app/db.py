@@ -61,12 +61,21 @@ async def init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+async def keep_session(conn: asyncpg.Connection) -> None:
+    """What a released connection needs beyond asyncpg's own rollback of an open transaction:
+    nothing. By default asyncpg resets the session (RESET ALL, UNLISTEN *, ...) with one more
+    round trip per request; the service never changes session state on pooled connections
+    (its settings are connection defaults, its advisory locks are transaction-scoped, and the
+    worker LISTENs on a connection of its own), so there is nothing to reset."""
+
+
 async def create_pool(settings: Settings, **overrides: object) -> asyncpg.Pool:
     """One pool per process, with the bounds the change feed relies on."""
     options: dict[str, object] = {
         "min_size": settings.db_pool_min,
         "max_size": settings.db_pool_max,
         "init": init_connection,
+        "reset": keep_session,
         "command_timeout": settings.statement_timeout_ms / 1000 + 5,
         "server_settings": {
             "statement_timeout": str(settings.statement_timeout_ms),

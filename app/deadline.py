@@ -1,51 +1,78 @@
-"""A deadline on each request: no request holds a worker, a connection or a lock for long.
+"""The edge of every request: its Request-Id, its deadline, its log line.
 
-Statement timeouts bound each query; this bounds the whole request (waiting for a pooled
-connection, several queries, reading a slow client's body). It wraps the app's ASGI handler,
-so it also stamps the request's arrival time for the log line.
+It wraps the app's ASGI handler, so it sees every response — errors, unknown routes and
+what the framework answers by itself included — in one place and one send wrapper.
+
+The deadline: statement timeouts bound each query; this bounds the whole request (waiting for
+a pooled connection, several queries, reading a slow client's body), so no request holds a
+worker, a connection or a lock for long.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import ServiceUnavailable
+from app.logs import log_request
 from app.responses import encode
 
 log = logging.getLogger("pivotal.http")
 
 
 def with_deadline(handler: ASGIApp, seconds: float | None) -> ASGIApp:
-    """`handler`, answering 503 service_unavailable when a request runs past `seconds`."""
+    """`handler` with a Request-Id on every response, one log line per request, and a 503
+    service_unavailable when a request runs past `seconds`."""
 
-    async def deadline_handler(scope: Scope, receive: Receive, send: Send) -> None:
-        scope["started_at"] = time.perf_counter()  # type: ignore[typeddict-unknown-key]
-        if scope["type"] != "http" or not seconds:
+    async def edge_handler(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
             await handler(scope, receive, send)
             return
+        scope["started_at"] = time.perf_counter()  # type: ignore[typeddict-unknown-key]
+        request_id = "req_" + os.urandom(12).hex()
+        scope["request_id"] = request_id  # type: ignore[typeddict-unknown-key]
+        header = (b"request-id", request_id.encode())
         started = False
 
-        async def tracking_send(message: Message) -> None:
+        async def edge_send(message: Message) -> None:
             nonlocal started
-            started = started or message["type"] == "http.response.start"
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = [*message.get("headers", ()), header, *_allowance(scope)]
+                scope["response_status"] = message["status"]  # type: ignore[typeddict-unknown-key]
+                await send(message)
+                return
             await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                log_request(scope)
 
+        if not seconds:
+            await handler(scope, receive, edge_send)
+            return
         deadline = asyncio.timeout(seconds)
         try:
             async with deadline:
-                await handler(scope, receive, tracking_send)
+                await handler(scope, receive, edge_send)
         except TimeoutError:
             if not deadline.expired():
                 raise
             log.warning("request cancelled after %s s: %s %s", seconds, scope["method"], scope["path"])
             if not started:  # once headers are out, closing the connection is all that is left
-                await _send_unavailable(send, seconds)
+                await _send_unavailable(edge_send, seconds)
 
-    return deadline_handler
+    return edge_handler
+
+
+def _allowance(scope: Scope) -> list[tuple[bytes, bytes]]:
+    """The key's RateLimit-* headers, once the request was authenticated."""
+    allowance = scope.get("rate_limit")
+    if allowance is None:
+        return []
+    return [(name.lower().encode(), value.encode()) for name, value in allowance.headers().items()]
 
 
 async def _send_unavailable(send: Send, seconds: float) -> None:

@@ -7,8 +7,6 @@ from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
 from litestar import Litestar, Router
-from litestar.datastructures import MutableScopeHeaders
-from litestar.types import Message, Scope
 
 from app import openapi
 from app.auth import KeyCache, authenticate
@@ -19,8 +17,6 @@ from app.deadline import with_deadline
 from app.errors import EXCEPTION_HANDLERS
 from app.events.routes import events_router
 from app.health import health_handler
-from app.ids import new_id
-from app.logs import log_request
 from app.onboardings.resource import onboardings
 from app.ratelimit import RateLimiter
 from app.requests import MAX_BODY_BYTES
@@ -31,20 +27,6 @@ from app.webhooks.routes import webhook_routes
 
 API_PREFIX = "/api/v1"
 RESOURCES = (customers, contacts, onboardings, webhook_endpoints)
-
-
-async def add_request_id(message: Message, scope: Scope) -> None:
-    """Every response, errors and unknown routes included, carries a Request-Id (and the
-    key's RateLimit-* once authenticated); each request is logged when its response ends."""
-    if message["type"] == "http.response.start":
-        headers = MutableScopeHeaders.from_message(message)
-        headers["Request-Id"] = scope["request_id"] = "req_" + new_id()  # type: ignore[typeddict-unknown-key]
-        scope["response_status"] = message["status"]  # type: ignore[typeddict-unknown-key]
-        if (allowance := scope.get("rate_limit")) is not None:
-            for name, value in allowance.headers().items():
-                headers.add(name, value)
-    elif message["type"] == "http.response.body" and not message.get("more_body"):
-        log_request(scope)
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -77,14 +59,13 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[api],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
-        before_send=[add_request_id],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=None,
         # logging is configured by whoever runs the app (app/logs.py for `pivotal serve`)
         logging_config=None,
         debug=False,
     )
-    # outermost, so the deadline and the request's start time cover routing and errors too
+    # outermost: the Request-Id, the deadline and the log line cover routing and errors too
     app.asgi_handler = with_deadline(app.asgi_handler, settings.request_timeout_seconds)
     return app
 
