@@ -115,6 +115,17 @@ async def list_page(
     return rows[: params.limit], len(rows) > params.limit
 
 
+@lru_cache(maxsize=64)
+def _insert_sql(resource: Resource) -> str:
+    """`<table>.insert`, answering the new row as `<table>.select` shows it: one round trip."""
+    select = queries[resource.table + ".select"]
+    relation = f"from {resource.table} t"
+    if not select.endswith(relation):
+        raise ValueError(f"{resource.table}.select must end with {relation!r}")
+    inserted = queries[resource.table + ".insert"]
+    return f"with t as ({inserted} returning *) {select.removesuffix(relation)}from t"
+
+
 async def insert(
     conn: asyncpg.Connection,
     resource: Resource,
@@ -128,14 +139,13 @@ async def insert(
     unique field (from `unique`, field -> value) becomes a 409 naming the existing object, and
     a created_at that another insert took in the same microsecond is simply tried again.
     """
-    sql = queries[resource.table + ".insert"]
+    sql = _insert_sql(resource)
     for _ in range(INSERT_ATTEMPTS):
-        object_id = new_id()
-        inserted = await conn.fetchval(
-            sql, object_id, principal.workspace_id, principal.livemode, *values
+        row = await conn.fetchrow(
+            sql, new_id(), principal.workspace_id, principal.livemode, *values
         )
-        if inserted is not None:
-            return await fetch(conn, resource, principal, object_id)
+        if row is not None:
+            return row
         await raise_if_taken(conn, resource, principal, unique)
     raise RuntimeError(f"could not find a free created_at for a new {resource.object}")
 

@@ -8,14 +8,12 @@ from contacts t
 
 -- name: insert
 -- A new contact; any unique clash (email, external_id, created_at) inserts nothing.
-with now as (select clock_timestamp() as ts)
 insert into contacts (id, workspace_id, livemode, display_id, customer_id, email, name, title,
                       phone, is_primary, external_id, metadata, created_at, updated_at)
 select $1, $2, $3, nextval(display_id_sequence($2, $3, 'contact')::regclass), $4, $5, $6, $7,
        $8, $9, $10, $11, now.ts, now.ts
-from now
+from (select clock_timestamp() as ts) as now
 on conflict do nothing
-returning id;
 
 -- name: find_by_external_id
 -- The live contact holding an external_id.

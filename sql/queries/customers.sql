@@ -10,15 +10,13 @@ from customers t
 
 -- name: insert
 -- A new customer; any unique clash (external_id, or created_at in the same microsecond)
--- inserts nothing and returns no row.
-with now as (select clock_timestamp() as ts)
+-- inserts nothing. The shared code adds RETURNING and reads the row back as served.
 insert into customers (id, workspace_id, livemode, display_id, name, domain, lifecycle_stage,
                        owner_email, external_id, metadata, created_at, updated_at)
 select $1, $2, $3, nextval(display_id_sequence($2, $3, 'customer')::regclass), $4, $5, $6, $7,
        $8, $9, now.ts, now.ts
-from now
+from (select clock_timestamp() as ts) as now
 on conflict do nothing
-returning id;
 
 -- name: find_by_external_id
 -- The live customer holding an external_id.

@@ -10,7 +10,6 @@ from onboardings t
 
 -- name: insert
 -- A new onboarding; the status timestamps of its initial status are set to its creation time.
-with now as (select clock_timestamp() as ts)
 insert into onboardings (id, workspace_id, livemode, display_id, customer_id, name, status,
                          owner_email, target_date, external_id, metadata, started_at,
                          completed_at, cancelled_at, created_at, updated_at)
@@ -20,9 +19,8 @@ select $1, $2, $3, nextval(display_id_sequence($2, $3, 'onboarding')::regclass),
        case when $6 = 'completed' then now.ts end,
        case when $6 = 'cancelled' then now.ts end,
        now.ts, now.ts
-from now
+from (select clock_timestamp() as ts) as now
 on conflict do nothing
-returning id;
 
 -- name: find_by_external_id
 -- The live onboarding holding an external_id.

@@ -8,11 +8,9 @@ from webhook_endpoints t
 
 -- name: insert
 -- A new webhook endpoint with its signing secret.
-with now as (select clock_timestamp() as ts)
 insert into webhook_endpoints (id, workspace_id, livemode, display_id, url, enabled_events,
                                description, status, metadata, secret, created_at, updated_at)
 select $1, $2, $3, nextval(display_id_sequence($2, $3, 'webhook_endpoint')::regclass), $4, $5,
        $6, $7, $8, $9, now.ts, now.ts
-from now
+from (select clock_timestamp() as ts) as now
 on conflict do nothing
-returning id;
