@@ -42,8 +42,10 @@ lint: install
 		$(BIN)/python -m compileall -q $(wildcard app worker tests); \
 	fi
 
+# the HTTP scenarios against their two ceilings, then webhook latency and throughput
 bench: install
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.webhooks
 
 soak: install
 	$(BIN)/python -m bench.soak

@@ -9,8 +9,9 @@ import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
+import aiohttp
 import asyncpg
-import httpx
+import msgspec
 
 from app.db import queries
 from app.events.schemas import Event
@@ -71,19 +72,24 @@ def _retry_after(header: str | None) -> float | None:
         return None
 
 
-async def _read_capped(response: httpx.Response) -> str:
+async def _read_capped(response: aiohttp.ClientResponse) -> str:
     body = b""
-    async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) >= RESPONSE_KEEP_BYTES:
+    while len(body) < RESPONSE_KEEP_BYTES:
+        chunk = await response.content.read(RESPONSE_KEEP_BYTES - len(body))
+        if not chunk:
             break
-    return body[:RESPONSE_KEEP_BYTES].decode("utf-8", "replace")
+        body += chunk
+    return body.decode("utf-8", "replace")
 
 
 async def post_event(
-    http: httpx.AsyncClient, settings: Settings, url: str, secret: str, event_id: str, body: bytes
+    http: aiohttp.ClientSession, settings: Settings, url: str, secret: str, event_id: str,
+    body: bytes,
 ) -> Outcome:
-    """POST the exact bytes, signed per Standard Webhooks; redirects are not followed."""
+    """POST the exact bytes, signed per Standard Webhooks; redirects are not followed.
+
+    The caller holds one of the HTTP client's connection slots, so the timeout measures the
+    receiver, never a wait for a free connection."""
     timestamp = int(time.time())
     headers = {
         "content-type": "application/json",
@@ -96,15 +102,15 @@ async def post_event(
     try:
         await urls.check_url(url, settings.production)
         async with asyncio.timeout(settings.webhook_timeout):
-            async with http.stream("POST", url, content=body, headers=headers) as response:
+            async with http.post(url, data=body, headers=headers, allow_redirects=False) as response:
                 text = await _read_capped(response)
     except urls.UnsafeUrl as exc:
         return Outcome(None, _ms(started), f"refused: {exc}")
-    except (httpx.HTTPError, TimeoutError, OSError) as exc:
-        return Outcome(None, _ms(started), f"{type(exc).__name__}: {exc}"[:500] or "error")
-    error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        return Outcome(None, _ms(started), f"{type(exc).__name__}: {exc}"[:500])
+    error = None if 200 <= response.status < 300 else f"HTTP {response.status}"
     return Outcome(
-        response.status_code, _ms(started), error, text,
+        response.status, _ms(started), error, text,
         _retry_after(response.headers.get("retry-after")),
     )
 
@@ -113,46 +119,81 @@ def _ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
 
-async def event_body(conn: asyncpg.Connection, event_id: str) -> bytes:
-    row = await conn.fetchrow(f"{queries['events.select']} where e.id = $1", event_id)
-    return encode(Event.from_row(row))
+def _event_body(row: asyncpg.Record) -> bytes:
+    """The event exactly as the feed serves it: the bytes that are signed and sent."""
+    fields = (row["object"], row["event_id"], row["display_id"], row["type"], row["livemode"],
+              row["created_at"], msgspec.Raw(row["data"].encode()))
+    return encode(Event(*fields))
 
 
-async def attempt(
-    pool: asyncpg.Pool, http: httpx.AsyncClient, settings: Settings, delivery_id: str
-) -> tuple[str, float | None] | None:
-    """Make one attempt at a delivery if it is due and unclaimed.
+async def _post_in_slot(
+    slots: asyncio.Semaphore, http: aiohttp.ClientSession, settings: Settings, row: asyncpg.Record,
+    body: bytes,
+) -> Outcome:
+    async with slots:
+        return await post_event(http, settings, row["url"], row["secret"], row["event_id"], body)
 
-    Returns (status, seconds until the next attempt) once settled or rescheduled, None when
-    there was nothing to do (already delivered, not yet due, or another worker holds it).
+
+async def deliver_batch(
+    pool: asyncpg.Pool,
+    http: aiohttp.ClientSession,
+    slots: asyncio.Semaphore,
+    settings: Settings,
+    limit: int,
+) -> tuple[int, float | None]:
+    """Claim up to `limit` due deliveries, attempt them all at once, record every outcome.
+
+    Returns how many were claimed and the seconds until the earliest retry it scheduled.
     """
-    claimed = await pool.fetchrow(queries["deliveries.claim"], delivery_id, lease_seconds(settings))
-    if claimed is None:
-        return None
-    if not claimed["endpoint_enabled"]:
-        await pool.execute(queries["deliveries.abandon"], delivery_id)
+    claimed = await pool.fetch(queries["deliveries.claim"], limit, lease_seconds(settings))
+    log.debug("claimed %d deliveries", len(claimed))
+    if not claimed:
+        return 0, None
+    live = [row for row in claimed if row["endpoint_enabled"]]
+    gone = [row["id"] for row in claimed if not row["endpoint_enabled"]]
+    if gone:
+        await pool.execute(queries["deliveries.abandon"], gone)
+    bodies: dict[str, bytes] = {}
+    for row in live:
+        if row["event_id"] not in bodies:
+            bodies[row["event_id"]] = _event_body(row)
+    outcomes = await asyncio.gather(*(
+        _post_in_slot(slots, http, settings, row, bodies[row["event_id"]]) for row in live
+    ))
+    delays = await settle(pool, settings, live, outcomes)
+    return len(claimed), min(delays, default=None)
+
+
+def _next_state(settings: Settings, attempts_made: int, outcome: Outcome) -> tuple[str, float | None]:
+    if outcome.succeeded:
+        return "succeeded", None
+    if outcome.status_code == 410:
         return "failed", None
-    body = await event_body(pool, claimed["event_id"])
-    outcome = await post_event(http, settings, claimed["url"], claimed["secret"],
-                               claimed["event_id"], body)
-    return await settle(pool, settings, delivery_id, claimed["attempt_count"] + 1, outcome)
+    delay = retry_delay(settings, attempts_made, outcome)
+    return ("pending", delay) if delay is not None else ("failed", None)
 
 
 async def settle(
-    pool: asyncpg.Pool, settings: Settings, delivery_id: str, attempts_made: int, outcome: Outcome
-) -> tuple[str, float | None]:
-    """Record the attempt and the delivery's new state in one statement."""
-    delay = None if outcome.succeeded else retry_delay(settings, attempts_made, outcome)
-    status = "succeeded" if outcome.succeeded else ("pending" if delay is not None else "failed")
-    if outcome.status_code == 410:
-        status, delay = "failed", None
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(
-            queries["deliveries.record_attempt"], delivery_id, outcome.status_code,
-            outcome.latency_ms, outcome.error, status, delay or 0.0, outcome.response_body,
-        )
+    pool: asyncpg.Pool, settings: Settings, rows: list[asyncpg.Record], outcomes: list[Outcome]
+) -> list[float]:
+    """Record a batch of attempts and each delivery's new state in one statement (and
+    disable endpoints that answered 410); returns the retry delays it scheduled."""
+    columns: list[list] = [[], [], [], [], [], [], []]
+    delays, gone = [], []
+    for row, outcome in zip(rows, outcomes, strict=True):
+        status, delay = _next_state(settings, row["attempt_count"] + 1, outcome)
+        values = (row["id"], outcome.status_code, outcome.latency_ms, outcome.error,
+                  outcome.response_body, status, delay or 0.0)
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+        if delay is not None:
+            delays.append(delay)
         if outcome.status_code == 410:
-            await conn.execute(queries["deliveries.disable_endpoint"], delivery_id)
-    log.info("delivery %s attempt %d: %s %s", delivery_id, attempts_made,
-             outcome.status_code or outcome.error, status)
-    return status, delay
+            gone.append(row["endpoint_id"])
+        log.info("delivery %s attempt %d: %s %s", row["id"], row["attempt_count"] + 1,
+                 outcome.status_code or outcome.error, status)
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(queries["deliveries.record_attempts"], *columns)
+        if gone:
+            await conn.execute(queries["deliveries.disable_endpoints"], gone)
+    return delays

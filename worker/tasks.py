@@ -18,33 +18,42 @@ from worker import delivery
 
 log = logging.getLogger("pivotal.worker")
 RELAY_BATCH = 500
-SWEEP_BATCH = 1000
 PRUNE_BATCH = 5000
 EVENT_RETENTION_DAYS = 30
 
+# deliveries claimed and attempted together by one job
+DELIVERY_BATCH = 25
+# at most this many delivery jobs queued by one sweep or relay (each loops until nothing is
+# due): together they keep about as many attempts in flight as the worker has HTTP slots
+MAX_PARALLEL_BATCHES = 6
+
+
 # SAQ's defaults are wrong for us: a job's timeout of 10 s is shorter than a slow receiver,
 # and retries=1 means a job that raised is never run again. A delivery job may take the
-# whole HTTP timeout plus its database work; it is retried by SAQ only for our own failures
-# (a database blip), since the HTTP outcome is settled in PostgreSQL. No heartbeat: the job
-# timeout bounds it, and the delivery's lease in PostgreSQL covers a crashed worker.
+# whole HTTP timeout (its attempts run concurrently) plus its database work; SAQ retries it
+# only for our own failures (a database blip): the HTTP outcomes are settled in PostgreSQL,
+# and rows it claimed but could not settle come back when their lease ends. No heartbeat:
+# the job timeout bounds it.
 def delivery_job_options(ctx: dict[str, Any]) -> dict[str, Any]:
     settings = ctx["settings"]
     return {"timeout": int(settings.webhook_timeout) + 15, "retries": 3, "retry_delay": 1.0,
             "retry_backoff": True, "ttl": 600}
 
 
-async def enqueue_delivery(
-    ctx: dict[str, Any], delivery_id: str, attempt_count: int, delay: float = 0.0
-) -> None:
-    """A job for one attempt; the key dedupes while the same attempt is queued or running."""
+async def enqueue_deliveries(ctx: dict[str, Any], owed: int, delay: float = 0.0) -> None:
+    """Queue enough delivery jobs for `owed` deliveries, now or after `delay` seconds.
+
+    A delayed job (a retry) is keyed by the second it is due, so a batch of failures queues
+    one job, not one each.
+    """
     queue: Queue = ctx["queue"]
-    await queue.enqueue(
-        "deliver",
-        delivery_id=delivery_id,
-        key=f"deliver:{delivery_id}:{attempt_count}",
-        scheduled=time.time() + delay if delay > 0 else 0,
-        **delivery_job_options(ctx),
-    )
+    options = delivery_job_options(ctx)
+    if delay > 0:
+        due = time.time() + delay
+        await queue.enqueue("deliver", key=f"deliver:{int(due)}", scheduled=due, **options)
+        return
+    for _ in range(min(MAX_PARALLEL_BATCHES, -(-owed // DELIVERY_BATCH))):
+        await queue.enqueue("deliver", **options)
 
 
 async def relay(ctx: dict[str, Any]) -> int:
@@ -56,34 +65,39 @@ async def relay(ctx: dict[str, Any]) -> int:
     while True:
         async with transaction(ctx["pool"]) as conn:
             claimed, delivery_ids = await fan_out(conn, RELAY_BATCH)
-        for delivery_id in delivery_ids:
-            await enqueue_delivery(ctx, delivery_id, 0)
+        if delivery_ids:
+            await enqueue_deliveries(ctx, len(delivery_ids))
         total += len(delivery_ids)
         if claimed < RELAY_BATCH:
             return total
 
 
-async def deliver(ctx: dict[str, Any], *, delivery_id: str) -> str | None:
-    """One attempt at one delivery; a failure schedules the next attempt."""
-    result = await delivery.attempt(ctx["pool"], ctx["http"], ctx["settings"], delivery_id)
-    if result is None:
-        return None
-    status, delay = result
-    if status == "pending" and delay is not None:
-        attempts = await ctx["pool"].fetchval(
-            "select attempt_count from webhook_deliveries where id = $1", delivery_id
+async def deliver(ctx: dict[str, Any]) -> int:
+    """Attempt due deliveries a batch at a time until none is left; failures are retried on
+    the schedule, by a job queued for when the earliest one is due."""
+    attempted, earliest = 0, None
+    while True:
+        claimed, delay = await delivery.deliver_batch(
+            ctx["pool"], ctx["http"], ctx["http_slots"], ctx["settings"], DELIVERY_BATCH
         )
-        await enqueue_delivery(ctx, delivery_id, attempts, delay)
-    return status
+        attempted += claimed
+        if delay is not None:
+            earliest = delay if earliest is None else min(earliest, delay)
+        if claimed < DELIVERY_BATCH:
+            break
+    if earliest is not None:
+        await enqueue_deliveries(ctx, 1, earliest)
+    return attempted
 
 
 async def sweep(ctx: dict[str, Any]) -> int:
-    """The safety net: relay stragglers and re-queue every due delivery without a live lease."""
+    """The safety net: relay stragglers and queue jobs for every due delivery without a live
+    lease (a lost Redis key, a dead worker's claim, a retry whose job is gone)."""
     await relay(ctx)
-    due = await ctx["pool"].fetch(queries["deliveries.due"], SWEEP_BATCH)
-    for row in due:
-        await enqueue_delivery(ctx, row["id"], row["attempt_count"])
-    return len(due)
+    due = await ctx["pool"].fetchval(queries["deliveries.due"])
+    if due:
+        await enqueue_deliveries(ctx, due)
+    return due
 
 
 async def prune(ctx: dict[str, Any]) -> int:
