@@ -34,47 +34,58 @@ returning id;
 update events set fanned_out_at = clock_timestamp() where id = any($1::text[]);
 
 -- name: due
--- Deliveries due now that no live lease holds: what the sweep re-enqueues.
-select id, attempt_count from webhook_deliveries
+-- How many deliveries are due now with no live lease: the work the sweep queues jobs for.
+select count(*) from webhook_deliveries
 where status = 'pending' and next_attempt_at <= clock_timestamp()
-  and (lease_until is null or lease_until < clock_timestamp())
-order by next_attempt_at
-limit $1;
+  and (lease_until is null or lease_until < clock_timestamp());
 
 -- name: claim
--- Take one due delivery for one attempt; nothing when it is done, not due, or leased.
+-- Take up to $1 due deliveries for one attempt each, with a lease of $2 seconds; concurrent
+-- workers skip each other's rows. Each comes with its endpoint and its event as served.
 update webhook_deliveries d
 set lease_until = clock_timestamp() + make_interval(secs => $2), updated_at = clock_timestamp()
-from events e, webhook_endpoints w
-where d.id = $1 and d.status = 'pending' and d.next_attempt_at <= clock_timestamp()
-  and (d.lease_until is null or d.lease_until < clock_timestamp())
-  and e.id = d.event_id and w.id = d.endpoint_id
-returning d.id, d.attempt_count, d.event_id, e.workspace_id, e.livemode, w.url, w.secret,
-          w.status = 'enabled' and w.deleted_at is null as endpoint_enabled;
+from (select id from webhook_deliveries
+      where status = 'pending' and next_attempt_at <= clock_timestamp()
+        and (lease_until is null or lease_until < clock_timestamp())
+      order by next_attempt_at
+      limit $1
+      for update skip locked) as due,
+     events e, webhook_endpoints w
+where d.id = due.id and e.id = d.event_id and w.id = d.endpoint_id
+returning d.id, d.attempt_count, d.endpoint_id, w.url, w.secret,
+          w.status = 'enabled' and w.deleted_at is null as endpoint_enabled,
+          'event' as object, e.id as event_id, e.display_id, e.type, e.livemode,
+          api_timestamp(e.created_at) as created_at, e.data::text as data;
 
--- name: record_attempt
--- Log an attempt and settle the delivery: $5 is the new status, $6 seconds until the next try.
-with attempt as (
+-- name: record_attempts
+-- Log a batch of attempts and settle each delivery: its new status, and for a retry the
+-- seconds until the next try.
+with outcome as (
+    select * from unnest($1::text[], $2::integer[], $3::integer[], $4::text[], $5::text[],
+                         $6::text[], $7::float8[])
+        as o(delivery_id, status_code, latency_ms, error, response_body, status, delay)
+), attempt as (
     insert into webhook_attempts (delivery_id, status_code, latency_ms, error, response_body)
-    values ($1, $2, $3, $4, $7)
+    select delivery_id, status_code, latency_ms, error, response_body from outcome
 )
-update webhook_deliveries
-set status = $5, attempt_count = attempt_count + 1, lease_until = null,
-    next_attempt_at = case when $5 = 'pending'
-                           then clock_timestamp() + make_interval(secs => $6)
-                           else next_attempt_at end,
+update webhook_deliveries d
+set status = o.status, attempt_count = d.attempt_count + 1, lease_until = null,
+    next_attempt_at = case when o.status = 'pending'
+                           then clock_timestamp() + make_interval(secs => o.delay)
+                           else d.next_attempt_at end,
     updated_at = clock_timestamp()
-where id = $1;
+from outcome o
+where d.id = o.delivery_id;
 
 -- name: abandon
--- Settle a delivery whose endpoint was disabled or deleted meanwhile, without an attempt.
+-- Settle deliveries whose endpoint was disabled or deleted meanwhile, without an attempt.
 update webhook_deliveries set status = 'failed', lease_until = null, updated_at = clock_timestamp()
-where id = $1;
+where id = any($1::text[]);
 
--- name: disable_endpoint
--- A receiver that answered 410 Gone does not want any more deliveries.
+-- name: disable_endpoints
+-- Receivers that answered 410 Gone want no more deliveries.
 update webhook_endpoints set status = 'disabled', updated_at = clock_timestamp()
-where id = (select endpoint_id from webhook_deliveries where id = $1);
+where id = any($1::text[]);
 
 -- name: select
 -- Deliveries as served (attempts are added separately); the last column is the list cursor.
