@@ -14,10 +14,12 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import subprocess
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -35,7 +37,6 @@ from bench.stack import (
     stop_server,
     with_database,
 )
-from tests.receiver import Receiver
 
 DATABASE = "pivotal_soak"
 DRAIN_TIMEOUT = 120.0
@@ -169,15 +170,18 @@ async def _drain(conn: asyncpg.Connection) -> float:
     return time.monotonic() - started
 
 
+# one pass over the events, joined by hash: a per-object subquery would scan them per object
 EVENT_COUNTS = """
-select count(*) filter (where created <> 1) as bad_created,
-       count(*) filter (where deleted_at is not null and deleted <> 1) as bad_deleted,
-       count(*) filter (where deleted_at is null and deleted <> 0) as stray_deleted,
+select count(*) filter (where coalesce(e.created, 0) <> 1) as bad_created,
+       count(*) filter (where t.deleted_at is not null and coalesce(e.deleted, 0) <> 1)
+           as bad_deleted,
+       count(*) filter (where t.deleted_at is null and coalesce(e.deleted, 0) <> 0)
+           as stray_deleted,
        count(*) as objects
-from (select t.deleted_at,
-             (select count(*) from events e where e.object_id = t.id and e.type = $1) as created,
-             (select count(*) from events e where e.object_id = t.id and e.type = $2) as deleted
-      from {table} t) as x
+from {table} t
+left join (select object_id, count(*) filter (where type = $1) as created,
+                  count(*) filter (where type = $2) as deleted
+           from events group by object_id) as e on e.object_id = t.id
 """
 
 
@@ -231,8 +235,25 @@ def _print_report(seconds: float, drain: float, tally: Tally, report: dict) -> b
     return not problems
 
 
+def _received(arrivals: Path) -> set[str]:
+    """The event ids the receiver got (bench/receiver.py writes one line per delivery)."""
+    if not arrivals.exists():
+        return set()
+    return {line.split()[0] for line in arrivals.read_text().splitlines() if line}
+
+
 async def _soak(database_url: str, redis_url: str, key: str, seconds: float, clients: int) -> bool:
-    receiver = Receiver().start()
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    arrivals = OUT_DIR / "soak-arrivals.txt"
+    arrivals.unlink(missing_ok=True)
+    receiver_port = free_port()
+    receiver = _start(
+        "soak-receiver",
+        [sys.executable, "-m", "bench.receiver", "--port", str(receiver_port), "--out",
+         str(arrivals)],
+        dict(os.environ),
+    )
+    receiver_url = f"http://127.0.0.1:{receiver_port}/hooks"
     env = server_env(database_url, redis_url)
     # loopback receivers are refused in production; the rate limit would refuse one key's load
     env.update(PIVOTAL_ENV="test", PIVOTAL_RATE_LIMIT_PER_SECOND="0")
@@ -240,12 +261,12 @@ async def _soak(database_url: str, redis_url: str, key: str, seconds: float, cli
     pivotal = str(os.path.join(os.path.dirname(sys.executable), "pivotal"))
     api_argv = [pivotal, "serve", "--port", str(port), "--workers", "2"]
     with running_server("soak-api", api_argv, env, port, "/api/v1/health") as api:
-        worker = _start_worker(pivotal, env)
+        worker = _start("soak-worker", [pivotal, "worker"], env)
         try:
             base = f"{api.url}/api/v1"
             async with httpx.AsyncClient(base_url=base) as client:
                 response = await client.post(
-                    "/webhook_endpoints", json={"url": receiver.url, "enabled_events": ["*"]},
+                    "/webhook_endpoints", json={"url": receiver_url, "enabled_events": ["*"]},
                     headers={"Authorization": f"Bearer {key}"})
                 response.raise_for_status()
             tally = Tally()
@@ -255,24 +276,22 @@ async def _soak(database_url: str, redis_url: str, key: str, seconds: float, cli
             try:
                 drain = await _drain(conn)
                 await asyncio.sleep(1.0)  # the last deliveries' responses reach the receiver
-                report = await _reconcile(conn, tally, set(receiver.event_ids()))
+                report = await _reconcile(conn, tally, _received(arrivals))
             finally:
                 await conn.close()
         finally:
             stop_server(worker)
-            receiver.stop()
+            stop_server(receiver)
     return _print_report(seconds, drain, tally, report)
 
 
-def _start_worker(pivotal: str, env: dict[str, str]) -> Server:
-    import subprocess
-
+def _start(name: str, argv: list[str], env: dict[str, str]) -> Server:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    log = OUT_DIR / "soak-worker.log"
+    log = OUT_DIR / f"{name}.log"
     with open(log, "wb") as output:
-        process = subprocess.Popen([pivotal, "worker"], env=env, cwd=ROOT, stdout=output,
+        process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=output,
                                    stderr=subprocess.STDOUT, start_new_session=True)
-    return Server("soak-worker", process, 0, log)
+    return Server(name, process, 0, log)
 
 
 async def main() -> int:
