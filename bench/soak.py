@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -24,18 +23,14 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from app.migrations import migrate
-from app.workspaces.repo import create_key, create_workspace
-from bench.config import OUT_DIR, ROOT
+from bench.config import OUT_DIR
+from bench.scratch import drop_database, fresh_database, spawn
 from bench.stack import (
-    Server,
-    _admin,
     free_port,
     running_server,
     server_env,
     services,
     stop_server,
-    with_database,
 )
 
 DATABASE = "pivotal_soak"
@@ -141,21 +136,6 @@ async def _client_loop(base: str, key: str, tally: Tally, deadline: float) -> No
                 tally.statuses[("transport error", type(exc).__name__)] += 1
 
 
-async def _prepare(server_url: str) -> tuple[str, str]:
-    """A fresh soak database, migrated, with one workspace and its live key."""
-    await _admin(server_url, f'drop database if exists "{DATABASE}" with (force)')
-    await _admin(server_url, f'create database "{DATABASE}"')
-    database_url = with_database(server_url, DATABASE)
-    migrate(database_url)
-    conn = await asyncpg.connect(database_url)
-    try:
-        workspace = await create_workspace(conn, "soak")
-        key = await create_key(conn, workspace["id"], livemode=True)
-    finally:
-        await conn.close()
-    return database_url, key["key"]
-
-
 async def _drain(conn: asyncpg.Connection) -> float:
     """Seconds until nothing is left to fan out or deliver (or the timeout)."""
     started = time.monotonic()
@@ -247,7 +227,7 @@ async def _soak(database_url: str, redis_url: str, key: str, seconds: float, cli
     arrivals = OUT_DIR / "soak-arrivals.txt"
     arrivals.unlink(missing_ok=True)
     receiver_port = free_port()
-    receiver = _start(
+    receiver = spawn(
         "soak-receiver",
         [sys.executable, "-m", "bench.receiver", "--port", str(receiver_port), "--out",
          str(arrivals)],
@@ -261,7 +241,7 @@ async def _soak(database_url: str, redis_url: str, key: str, seconds: float, cli
     pivotal = str(os.path.join(os.path.dirname(sys.executable), "pivotal"))
     api_argv = [pivotal, "serve", "--port", str(port), "--workers", "2"]
     with running_server("soak-api", api_argv, env, port, "/api/v1/health") as api:
-        worker = _start("soak-worker", [pivotal, "worker"], env)
+        worker = spawn("soak-worker", [pivotal, "worker"], env)
         try:
             base = f"{api.url}/api/v1"
             async with httpx.AsyncClient(base_url=base) as client:
@@ -285,25 +265,16 @@ async def _soak(database_url: str, redis_url: str, key: str, seconds: float, cli
     return _print_report(seconds, drain, tally, report)
 
 
-def _start(name: str, argv: list[str], env: dict[str, str]) -> Server:
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    log = OUT_DIR / f"{name}.log"
-    with open(log, "wb") as output:
-        process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=output,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    return Server(name, process, 0, log)
-
-
 async def main() -> int:
     seconds = float(os.environ.get("SOAK_SECONDS", "180"))
     clients = int(os.environ.get("SOAK_CLIENTS", "16"))
     with services() as (found, source):
         print(f"soak: {seconds:.0f} s, {clients} clients, services: {source}")
-        database_url, key = await _prepare(found.database_url)
+        database_url, key = await fresh_database(found.database_url, DATABASE)
         try:
             ok = await _soak(database_url, found.redis_url, key, seconds, clients)
         finally:
-            await _admin(found.database_url, f'drop database if exists "{DATABASE}" with (force)')
+            await drop_database(found.database_url, DATABASE)
     return 0 if ok else 1
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -24,18 +23,14 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from app.migrations import migrate
-from app.workspaces.repo import create_key, create_workspace
-from bench.config import BENCH_DIR, OUT_DIR, ROOT
+from bench.config import BENCH_DIR, OUT_DIR
+from bench.scratch import drop_database, fresh_database, spawn
 from bench.stack import (
-    Server,
-    _admin,
     free_port,
     running_server,
     server_env,
     services,
     stop_server,
-    with_database,
 )
 
 DATABASE = "pivotal_webhooks_bench"
@@ -44,29 +39,6 @@ RESULTS = BENCH_DIR / "RESULTS-webhooks.md"
 
 def _setting(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
-
-
-async def _prepare(server_url: str) -> tuple[str, str]:
-    await _admin(server_url, f'drop database if exists "{DATABASE}" with (force)')
-    await _admin(server_url, f'create database "{DATABASE}"')
-    database_url = with_database(server_url, DATABASE)
-    migrate(database_url)
-    conn = await asyncpg.connect(database_url)
-    try:
-        workspace = await create_workspace(conn, "webhooks")
-        key = await create_key(conn, workspace["id"], livemode=True)
-    finally:
-        await conn.close()
-    return database_url, key["key"]
-
-
-def _spawn(name: str, argv: list[str], env: dict[str, str]) -> Server:
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    log = OUT_DIR / f"{name}.log"
-    with open(log, "wb") as output:
-        process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=output,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    return Server(name, process, 0, log)
 
 
 def _arrivals(path: Path) -> dict[str, float]:
@@ -155,7 +127,7 @@ async def _run(database_url: str, redis_url: str, key: str) -> dict:
                PIVOTAL_LOG_LEVEL=os.environ.get("PIVOTAL_LOG_LEVEL", "INFO"))
     pivotal = str(Path(sys.executable).parent / "pivotal")
     receiver_port, api_port = free_port(), free_port()
-    receiver = _spawn("receiver", [sys.executable, "-m", "bench.receiver", "--port",
+    receiver = spawn("receiver", [sys.executable, "-m", "bench.receiver", "--port",
                                    str(receiver_port), "--out", str(arrivals)], env)
     api_argv = [pivotal, "serve", "--port", str(api_port), "--workers", "2"]
     try:
@@ -165,14 +137,14 @@ async def _run(database_url: str, redis_url: str, key: str) -> dict:
                                          timeout=30) as client:
                 url = f"http://127.0.0.1:{receiver_port}/hooks"
                 await client.post("/webhook_endpoints", json={"url": url, "enabled_events": ["*"]})
-                worker = _spawn("webhooks-worker", [pivotal, "worker"], env)
+                worker = spawn("webhooks-worker", [pivotal, "worker"], env)
                 await asyncio.sleep(2)  # the worker is listening
                 latency = await _latency(client, arrivals, rate, seconds)
                 stop_server(worker)
                 for _ in range(endpoints - 1):
                     await client.post("/webhook_endpoints", json={"url": url, "enabled_events": ["*"]})
                 throughput = await _throughput(
-                    client, database_url, lambda: _spawn("webhooks-worker-2", [pivotal, "worker"], env),
+                    client, database_url, lambda: spawn("webhooks-worker-2", [pivotal, "worker"], env),
                     backlog)
                 stop_server(throughput.pop("worker"))
     finally:
@@ -205,11 +177,11 @@ Targets (issue 5): p99 commit→receiver ≤ 250 ms at 200 events/s; ≥ 1,000 d
 
 async def main() -> int:
     with services() as (found, source):
-        database_url, key = await _prepare(found.database_url)
+        database_url, key = await fresh_database(found.database_url, DATABASE)
         try:
             results = await _run(database_url, found.redis_url, key)
         finally:
-            await _admin(found.database_url, f'drop database if exists "{DATABASE}" with (force)')
+            await drop_database(found.database_url, DATABASE)
     print(_write(results, source))
     return 0
 

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import asyncpg
@@ -18,7 +19,7 @@ from app.settings import Settings
 from worker import tasks
 
 log = logging.getLogger("pivotal.worker")
-QUEUE_NAME = "pivotal-webhooks"
+QUEUE_PREFIX = "pivotal-webhooks"
 # a committed event needs relaying; a redelivery needs its new rows queued
 JOB_FOR_CHANNEL = {"pivotal_events": "relay", "pivotal_deliveries": "sweep"}
 WAKE_DEBOUNCE_SECONDS = 0.005
@@ -79,9 +80,16 @@ async def _enqueue_on_wake(
         await asyncio.sleep(WAKE_DEBOUNCE_SECONDS)
 
 
+def queue_name(settings: Settings) -> str:
+    """One queue per database: two deployments sharing a Redis must not take each other's
+    jobs (a job only knows how to find its work in its own database)."""
+    database = urlsplit(settings.database_url).path.lstrip("/") or "postgres"
+    return f"{QUEUE_PREFIX}:{database}"
+
+
 def worker_settings(settings: Settings) -> dict[str, Any]:
     """The SAQ worker's settings; resources are created in startup, never at import."""
-    queue = Queue.from_url(settings.redis_url, name=QUEUE_NAME)
+    queue = Queue.from_url(settings.redis_url, name=queue_name(settings))
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
