@@ -47,21 +47,27 @@ def _get_sql(resource: Resource, by_display_id: bool, lock: str | None) -> str:
     return sql + LOCKS[lock]
 
 
+def keyset_sql(select: str, alias: str, conditions: list[str], bound: int, cursor: bool,
+               descending: bool) -> str:
+    """A keyset page of `select`: `conditions` use parameters $1..$`bound`; the cursor (if
+    any) and then the limit take the next ones. Every list in the API is paged this way."""
+    where = list(conditions)
+    if cursor:
+        bound += 1
+        where.append(f"{alias}.created_at {'<' if descending else '>'} ${bound}")
+    direction = "desc" if descending else "asc"
+    return (f"{select} where {' and '.join(where)} "
+            f"order by {alias}.created_at {direction} limit ${bound + 1}")
+
+
 @lru_cache(maxsize=512)
 def _list_sql(resource: Resource, columns: tuple[str, ...], cursor: bool, descending: bool) -> str:
     t = Table(resource.table, alias="t")
     where = _scope(t)
     for index, column in enumerate(columns, start=3):
         where &= t.field(column) == Parameter(f"${index}")
-    if cursor:
-        position = Parameter(f"${len(columns) + 3}")
-        where &= (t.created_at < position) if descending else (t.created_at > position)
-    direction = "desc" if descending else "asc"
-    limit = f"${len(columns) + 3 + int(cursor)}"
-    return (
-        f"{queries[resource.table + '.select']} where {where} "
-        f"order by t.created_at {direction} limit {limit}"
-    )
+    select = queries[resource.table + ".select"]
+    return keyset_sql(select, "t", [str(where)], len(columns) + 2, cursor, descending)
 
 
 async def fetch(

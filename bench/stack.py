@@ -180,11 +180,10 @@ def probe_argv(config: BenchConfig, port: int) -> list[str]:
 
 @contextmanager
 def webhook_worker(env: dict[str, str]) -> Iterator[Server | None]:
-    """>>> WEBHOOK WORKER: where the stack's SAQ worker (`pivotal worker`) starts.
+    """The stack's SAQ worker (`pivotal worker`) beside the API under HTTP load.
 
-    Off unless BENCH_WEBHOOK_WORKER=1: the webhook fan-out scenario is not part of this
-    benchmark yet (its row in the results says so), and without endpoints the relay would only
-    mark events fanned out. The webhook scenario turns it on, with endpoints and a receiver.
+    Off unless BENCH_WEBHOOK_WORKER=1: the HTTP scenarios have no endpoints, so the relay would
+    only mark events fanned out. Webhooks are measured on their own by bench/webhooks.py.
     """
     if not os.environ.get("BENCH_WEBHOOK_WORKER"):
         yield None

@@ -89,3 +89,12 @@ async def test_ascending_tail_never_passes_an_event_that_may_still_commit(
     await service_pool.close()
     after, _ = await tail(client, auth, cursor_during)
     assert [e["data"]["object"]["id"] for e in after] == [held.id, later["id"]]
+
+
+async def test_other_sessions_open_transactions_do_not_hold_the_feed_back(client, auth, admin):
+    """A backup or a BI query holding a transaction open is not a writer of events."""
+    async with admin.acquire() as reader, reader.transaction():
+        await reader.fetchval("select count(*) from events")
+        created = (await client.post("/customers", json={"name": "now"}, headers=auth)).json()
+        seen, _ = await tail(client, auth, None)
+        assert created["id"] in [e["data"]["object"]["id"] for e in seen]

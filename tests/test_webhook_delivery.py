@@ -372,3 +372,13 @@ async def test_prune_removes_events_past_retention_and_keeps_recent_ones(stack):
     removed = await tasks.prune({"pool": stack.pool, "settings": settings})
     assert removed >= 1
     assert await stack.event_ids() == {recent}
+
+
+def test_each_database_has_its_own_job_queue():
+    from app.settings import Settings
+    from worker.main import queue_name
+
+    def settings(database: str) -> Settings:
+        return Settings(database_url=f"postgresql://h:5432/{database}", redis_url="redis://r/0")
+
+    assert queue_name(settings("pivotal")) != queue_name(settings("pivotal_staging"))

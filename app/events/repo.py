@@ -9,6 +9,7 @@ import asyncpg
 import msgspec
 
 from app.auth import Principal
+from app.crud import keyset_sql
 from app.db import APPLICATION_NAME, queries
 from app.errors import not_found
 from app.events.schemas import EventData
@@ -62,22 +63,14 @@ async def get_event(conn: asyncpg.Connection, principal: Principal, reference: s
 @lru_cache(maxsize=64)
 def _list_sql(type_filter: str | None, cursor: bool, descending: bool) -> str:
     conditions = ["e.workspace_id = $1", "e.livemode = $2"]
-    args = 2
     if type_filter is not None:
-        args += 1
-        conditions.append(f"e.type {'like' if type_filter == 'prefix' else '='} ${args}")
-    if cursor:
-        args += 1
-        conditions.append(f"e.created_at {'<' if descending else '>'} ${args}")
+        operator = "like" if type_filter == "prefix" else "="
+        conditions.append(f"e.type {operator} ${len(conditions) + 1}")
     if not descending:
         # a tailing reader must never pass an event that an open transaction may still commit
-        args += 1
-        conditions.append(f"e.created_at < ${args}")
-    direction = "desc" if descending else "asc"
-    return (
-        f"{queries['events.select']} where {' and '.join(conditions)} "
-        f"order by e.created_at {direction} limit ${args + 1}"
-    )
+        conditions.append(f"e.created_at < ${len(conditions) + 1}")
+    return keyset_sql(queries["events.select"], "e", conditions, len(conditions), cursor,
+                      descending)
 
 
 async def list_events(
@@ -89,10 +82,10 @@ async def list_events(
     if type_filter is not None:
         kind = "prefix" if type_filter.endswith(".*") else "exact"
         args.append(type_filter[:-1] + "%" if kind == "prefix" else type_filter)
-    if params.cursor is not None:
-        args.append(params.cursor)
     if not params.descending:
         args.append(await conn.fetchval(queries["events.horizon"], APPLICATION_NAME))
+    if params.cursor is not None:
+        args.append(params.cursor)
     args.append(params.limit + 1)
     rows = await conn.fetch(_list_sql(kind, params.cursor is not None, params.descending), *args)
     return rows[: params.limit], len(rows) > params.limit

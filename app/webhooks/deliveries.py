@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 
 from app.auth import Principal
+from app.crud import keyset_sql
 from app.db import queries
 from app.ids import new_id
 from app.requests import ListParams
@@ -71,19 +72,9 @@ async def redeliver(conn: asyncpg.Connection, event_id: str) -> list[str]:
 
 @lru_cache(maxsize=8)
 def _list_sql(cursor: bool, descending: bool, by_ids: bool) -> str:
-    conditions = ["t.workspace_id = $1", "t.livemode = $2"]
-    if by_ids:
-        conditions.append("t.id = any($3::text[])")
-    else:
-        conditions.append("t.endpoint_id = $3")
-    if cursor:
-        conditions.append(f"t.created_at {'<' if descending else '>'} $4")
-    direction = "desc" if descending else "asc"
-    limit = f"${4 + int(cursor)}"
-    return (
-        f"{queries['deliveries.select']} where {' and '.join(conditions)} "
-        f"order by t.created_at {direction} limit {limit}"
-    )
+    key = "t.id = any($3::text[])" if by_ids else "t.endpoint_id = $3"
+    conditions = ["t.workspace_id = $1", "t.livemode = $2", key]
+    return keyset_sql(queries["deliveries.select"], "t", conditions, 3, cursor, descending)
 
 
 async def _with_attempts(conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> list[WebhookDelivery]:
