@@ -7,6 +7,7 @@ from typing import NamedTuple
 
 import asyncpg
 from litestar import Request
+from litestar.types import Scope
 
 from app.db import queries
 from app.errors import AuthenticationFailed
@@ -45,13 +46,15 @@ class KeyCache:
         self._entries[digest] = (principal, time.monotonic() + self.ttl)
 
 
-def _bearer_key(request: Request) -> str:
-    header = request.headers.get("authorization")
+def _bearer_key(scope: Scope) -> str:
+    """The API key of an `Authorization: Bearer <key>` header, read from the raw ASGI headers
+    (no header mapping is built for it)."""
+    header = next((value for name, value in scope["headers"] if name == b"authorization"), None)
     if not header:
         raise AuthenticationFailed(
             "No API key provided: send 'Authorization: Bearer <key>'", code="missing_api_key"
         )
-    scheme, _, key = header.partition(" ")
+    scheme, _, key = header.decode("latin-1").partition(" ")
     key = key.strip()
     if scheme.lower() != "bearer" or not key:
         raise AuthenticationFailed("Authorization header must be 'Bearer <key>'")
@@ -82,10 +85,10 @@ async def authenticate(request: Request) -> None:
     travels in the scope to the RateLimit-* headers of the response.
     """
     state = request.app.state
-    key = _bearer_key(request)
-    principal = await resolve_key(state.pool, state.key_cache, key)
-    request.scope["principal"] = principal  # type: ignore[typeddict-unknown-key]
-    request.scope["rate_limit"] = await state.rate_limiter.hit(principal.key_id)  # type: ignore[typeddict-unknown-key]
+    scope = request.scope
+    principal = await resolve_key(state.pool, state.key_cache, _bearer_key(scope))
+    scope["principal"] = principal  # type: ignore[typeddict-unknown-key]
+    scope["rate_limit"] = await state.rate_limiter.hit(principal.key_id)  # type: ignore[typeddict-unknown-key]
 
 
 def principal_of(request: Request) -> Principal:

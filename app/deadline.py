@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import time
+from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,9 +25,54 @@ from app.responses import encode
 log = logging.getLogger("pivotal.http")
 
 
+class Deadlines:
+    """The in-flight requests of one process and when each must end.
+
+    One timer per process checks them every `seconds / 10` (at most 0.5 s) while any request is
+    in flight and cancels the overdue ones, rather than a timer armed and disarmed for each
+    request: a request ends at most a tenth past its deadline.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.interval = min(seconds / 10, 0.5)
+        self._running: dict[asyncio.Task[Any], float] = {}
+        self._expired: set[asyncio.Task[Any]] = set()
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_loop: asyncio.AbstractEventLoop | None = None
+
+    def enter(self, task: asyncio.Task[Any]) -> None:
+        self._running[task] = time.monotonic() + self.seconds
+        loop = asyncio.get_running_loop()
+        if self._timer is None or self._timer_loop is not loop:
+            self._timer = loop.call_later(self.interval, self._check)
+            self._timer_loop = loop
+
+    def expired(self, task: asyncio.Task[Any]) -> bool:
+        """Whether `task` was cancelled for running past its deadline."""
+        return task in self._expired
+
+    def leave(self, task: asyncio.Task[Any]) -> None:
+        del self._running[task]
+        self._expired.discard(task)
+
+    def _check(self) -> None:
+        self._timer = None
+        now = time.monotonic()
+        for task, deadline in self._running.items():
+            if deadline <= now and task not in self._expired:
+                self._expired.add(task)
+                task.cancel()
+        if self._running:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(self.interval, self._check)
+            self._timer_loop = loop
+
+
 def with_deadline(handler: ASGIApp, seconds: float | None) -> ASGIApp:
     """`handler` with a Request-Id on every response, one log line per request, and a 503
     service_unavailable when a request runs past `seconds`."""
+    deadlines = Deadlines(seconds) if seconds else None
 
     async def edge_handler(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,19 +96,23 @@ def with_deadline(handler: ASGIApp, seconds: float | None) -> ASGIApp:
             if message["type"] == "http.response.body" and not message.get("more_body"):
                 log_request(scope)
 
-        if not seconds:
+        if deadlines is None:
             await handler(scope, receive, edge_send)
             return
-        deadline = asyncio.timeout(seconds)
+        task = asyncio.current_task()
+        assert task is not None
+        deadlines.enter(task)
         try:
-            async with deadline:
-                await handler(scope, receive, edge_send)
-        except TimeoutError:
-            if not deadline.expired():
-                raise
-            log.warning("request cancelled after %s s: %s %s", seconds, scope["method"], scope["path"])
-            if not started:  # once headers are out, closing the connection is all that is left
-                await _send_unavailable(edge_send, seconds)
+            await handler(scope, receive, edge_send)
+            return
+        except asyncio.CancelledError:
+            if not deadlines.expired(task) or task.uncancel() > 0:
+                raise  # cancelled by someone else (a shutdown), not only by the deadline
+        finally:
+            deadlines.leave(task)
+        log.warning("request cancelled after %s s: %s %s", seconds, scope["method"], scope["path"])
+        if not started:  # once headers are out, closing the connection is all that is left
+            await _send_unavailable(edge_send, seconds)
 
     return edge_handler
 
@@ -72,7 +122,7 @@ def _allowance(scope: Scope) -> list[tuple[bytes, bytes]]:
     allowance = scope.get("rate_limit")
     if allowance is None:
         return []
-    return [(name.lower().encode(), value.encode()) for name, value in allowance.headers().items()]
+    return allowance.raw_headers()
 
 
 async def _send_unavailable(send: Send, seconds: float) -> None:

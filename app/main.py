@@ -17,6 +17,7 @@ from app.deadline import with_deadline
 from app.errors import EXCEPTION_HANDLERS
 from app.events.routes import events_router
 from app.health import health_handler
+from app.logs import flush_request_lines
 from app.onboardings.resource import onboardings
 from app.ratelimit import RateLimiter
 from app.requests import MAX_BODY_BYTES
@@ -45,6 +46,7 @@ def create_app(settings: Settings) -> Litestar:
             await app.state.pool.close()
             await app.state.redis.aclose()
             await app.state.rate_limiter.close()
+            flush_request_lines()
 
     authenticated = Router(
         path="/",

@@ -71,23 +71,32 @@ class Allowance(NamedTuple):
             "RateLimit-Reset": str(self.reset_seconds),
         }
 
+    def raw_headers(self) -> list[tuple[bytes, bytes]]:
+        """The same headers as ASGI takes them (lower-case names, bytes)."""
+        return [
+            (b"ratelimit-limit", b"%d" % self.limit),
+            (b"ratelimit-remaining", b"%d" % self.remaining),
+            (b"ratelimit-reset", b"%d" % self.reset_seconds),
+        ]
+
 
 class Lease:
     """Tokens this process took from a key's shared bucket and has not spent yet."""
 
-    __slots__ = ("expires", "remaining", "reset_seconds", "tokens")
+    __slots__ = ("expires", "limit", "remaining", "reset_seconds", "tokens")
 
-    def __init__(self, tokens: int, remaining: int, reset_seconds: int) -> None:
+    def __init__(self, limit: int, tokens: int, remaining: int, reset_seconds: int) -> None:
+        self.limit = limit
         self.tokens = tokens
         self.remaining = remaining
         self.reset_seconds = reset_seconds
         self.expires = time.monotonic() + LEASE_SECONDS
 
-    def take(self) -> Allowance | None:
-        if self.tokens < 1 or time.monotonic() >= self.expires:
+    def take(self, now: float) -> Allowance | None:
+        if self.tokens < 1 or now >= self.expires:
             return None
         self.tokens -= 1
-        return Allowance(0, self.remaining + self.tokens, self.reset_seconds)
+        return Allowance(self.limit, self.remaining + self.tokens, self.reset_seconds)
 
 
 class RateLimiter:
@@ -97,7 +106,8 @@ class RateLimiter:
         self.rate = settings.rate_limit_per_second
         self.burst = max(1, int(settings.rate_limit_burst))
         self.disabled = self.rate <= 0
-        interval = 1_000_000 / self.rate if not self.disabled else 0
+        # in whole microseconds, as Redis keeps time: at least 1, so at most 1,000,000 a second
+        interval = max(1.0, 1_000_000 / self.rate) if not self.disabled else 0
         self.batch = max(1, min(self.burst // 20, int(self.rate // 20)))
         self._args = (round(interval), round(interval * self.burst), self.batch)
         self._leases: dict[str, Lease] = {}
@@ -109,11 +119,12 @@ class RateLimiter:
 
     async def hit(self, key_id: str) -> Allowance | None:
         """Count a request by `key_id`: its allowance, None when unknown; 429 when over."""
-        if self.disabled or time.monotonic() < self._open_until:
+        now = time.monotonic()
+        if self.disabled or now < self._open_until:
             return None
         lease = self._leases.get(key_id)
-        if lease is not None and (local := lease.take()) is not None:
-            return local._replace(limit=self.burst)
+        if lease is not None and (local := lease.take(now)) is not None:
+            return local
         try:
             granted, remaining, reset_us, retry_us = await self._script(
                 keys=[f"pivotal:ratelimit:{key_id}"], args=self._args
@@ -126,7 +137,7 @@ class RateLimiter:
         if granted > 1:
             if len(self._leases) >= MAX_LEASES:
                 self._leases.clear()
-            self._leases[key_id] = Lease(granted - 1, remaining, reset_seconds)
+            self._leases[key_id] = Lease(self.burst, granted - 1, remaining, reset_seconds)
         if not granted:
             retry_after = max(1, math.ceil(retry_us / 1_000_000))
             raise RateLimited(

@@ -4,7 +4,7 @@ No auth, no rate limit, no middleware, no before_send hook, no exception handler
 validation: the workspace comes from an `X-Bench-Workspace` header and the scope is always
 live mode. Rows are rendered with the API's own read Structs, so what separates the two is
 exactly the layers the probe leaves out.
-Served through `pivotal serve`'s own uvicorn call (app/server.py), it is what this
+Served through `pivotal serve`'s own serving code (app/server.py), it is what this
 stack (uvicorn + Litestar + asyncpg + msgspec) can do with these queries: the API's ceiling.
 
     python -m bench.probe --port 8001 --workers 2
@@ -13,16 +13,13 @@ stack (uvicorn + Litestar + asyncpg + msgspec) can do with these queries: the AP
 from __future__ import annotations
 
 import argparse
-import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
-from unittest import mock
 
 import asyncpg
 import msgspec
-import uvicorn
 from litestar import Litestar, Request, Response, get, patch, post
 
 from app import server
@@ -167,21 +164,10 @@ def create_probe_app() -> Litestar:
 
 
 def serve_probe(port: int, workers: int) -> None:
-    """`pivotal serve`'s own uvicorn call (app/server.py), pointed at the probe's app.
-
-    Going through app/server.py keeps every uvicorn option (loop, parser, keep-alive, logging
-    configuration, shutdown) identical to the API's, also after they change.
-    """
-    real_run = uvicorn.run
-
-    def run_probe(app: object, **options: object) -> None:
-        real_run("bench.probe:create_probe_app", **options)
-
-    options: dict[str, object] = {"host": "127.0.0.1", "port": port, "workers": workers}
-    if "settings" in inspect.signature(server.serve).parameters:
-        options["settings"] = Settings.from_env()
-    with mock.patch.object(uvicorn, "run", run_probe):
-        server.serve(**options)
+    """`pivotal serve`'s own serving code (app/server.py), pointed at the probe's app, so every
+    uvicorn option and the per-worker sockets stay identical to the API's."""
+    server.serve(host="127.0.0.1", port=port, workers=workers, settings=Settings.from_env(),
+                 app="bench.probe:create_probe_app")
 
 
 def main() -> None:

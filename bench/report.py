@@ -141,16 +141,16 @@ def render(config: BenchConfig, runner: Runner, context: dict, rss: dict[str, li
          "of a round run back to back, the first one rotating from round to round). CPU µs/req "
          "is the server's worker processes' CPU time (user + system) per request: unlike the "
          "rates it hardly depends on what else the box is doing. Runs in which one worker got "
-         "nearly every connection were run again (uvicorn's workers race for wrk's "
-         f"connections): {repeated_runs(runner)} this time."),
+         "nearly every connection were run again (each worker listens on its own SO_REUSEPORT "
+         "socket and the kernel spreads connections by a hash of their addresses, which can "
+         f"still come out lopsided): {repeated_runs(runner)} this time."),
         "",
         "## Latency at half the peak rate (API)",
         "",
         *paced_table(runner),
         "",
-        ("Below peak, one uvicorn worker usually takes nearly all of a client's keep-alive "
-         "connections (the workers share one listening socket): the busiest worker's share "
-         "says how much, 50% being an even split."),
+        ("The busiest worker's share says how evenly the kernel spread wrk's keep-alive "
+         "connections over the workers' sockets, 50% being an even split."),
         "",
         "## Memory",
         "",

@@ -17,11 +17,11 @@ from bench.stack import Server
 TARGETS = ("api", "probe", "pgbench")
 PREFIXES = {"api": "/api/v1", "probe": "/probe"}
 CALIBRATION_SECONDS = 2.0
-# Which uvicorn worker accepts wrk's connections is a race (all workers share one listening
-# socket and the event loop accepts a whole backlog at once), so a run can put nearly every
-# connection on one worker. At peak load such a run measures the race, not the code: it is
-# run again. Paced runs are not: below peak, the first worker to wake is idle enough to take
-# nearly every connection almost every time, which is what production clients meet too.
+# Each API worker listens on its own SO_REUSEPORT socket (app/server.py) and the kernel picks
+# one for each new connection by a hash of its addresses, so wrk's connections split about
+# evenly, but not exactly: a run can still load one worker far more than the other. At peak
+# such a run measures the split, not the code: it is run again. Paced runs are not (a split
+# below peak is what production clients meet too).
 LOPSIDED_SHARE = 0.8
 MAX_REPEATS = 2
 

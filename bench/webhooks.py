@@ -7,7 +7,8 @@ second draining a backlog to a fast receiver on loopback.
 The API (`pivotal serve --workers 2`), one `pivotal worker` and the receiver (bench/receiver.py,
 its own process) share the box with PostgreSQL and Redis. Latency is measured from the moment
 the API's response to the write arrives (the transaction committed before it was sent) to the
-moment the receiver reads the delivery. Writes bench/RESULTS-webhooks.md.
+moment the receiver reads the delivery. Writes bench/RESULTS-webhooks.md (with BENCH_QUICK=1,
+bench/out/RESULTS-webhooks.quick.md).
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ from bench.stack import (
 )
 
 DATABASE = "pivotal_webhooks_bench"
-RESULTS = BENCH_DIR / "RESULTS-webhooks.md"
+# a quick development run (BENCH_QUICK=1) never replaces the committed full-run figures
+RESULTS = (OUT_DIR / "RESULTS-webhooks.quick.md" if os.environ.get("BENCH_QUICK", "") not in ("", "0")
+           else BENCH_DIR / "RESULTS-webhooks.md")
 
 
 def _setting(name: str, default: float) -> float:
@@ -171,6 +174,7 @@ on loopback (bench/receiver.py), PostgreSQL and Redis on the same 2-core box.
 
 Targets (issue 5): p99 commit→receiver ≤ 250 ms at 200 events/s; ≥ 1,000 deliveries/s.
 """
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(text)
     return text
 

@@ -12,6 +12,8 @@ import sys
 import time
 
 import httpx
+import psutil
+import pytest
 from litestar.testing import AsyncTestClient
 
 from app import crud
@@ -65,18 +67,21 @@ async def wait_until_serving(base: str, server: subprocess.Popen) -> None:
     raise AssertionError("pivotal serve did not start")
 
 
-def start_server(database_url: str, redis_url: str, port: int) -> subprocess.Popen:
+def start_server(database_url: str, redis_url: str, port: int, workers: int = 1) -> subprocess.Popen:
     """`pivotal serve`, its log lines on a pipe."""
     env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, PIVOTAL_ENV="test")
     return subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(workers)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
 
 
-async def test_sigterm_lets_the_request_in_flight_finish(database_url, servers, workspace, admin):
+@pytest.mark.parametrize("workers", [1, 2])
+async def test_sigterm_lets_the_request_in_flight_finish(
+    database_url, servers, workspace, admin, workers
+):
     port = free_port()
-    server = start_server(database_url, servers.redis_url, port)
+    server = start_server(database_url, servers.redis_url, port, workers)
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
         await wait_until_serving(base, server)
@@ -106,3 +111,81 @@ async def test_sigterm_lets_the_request_in_flight_finish(database_url, servers, 
         ("POST", 201), ("PATCH", 200)
     ]
     assert all(r["key_id"] == workspace.live_key_id for r in requests if r["method"] != "GET")
+
+
+def _listening_sockets(port: int) -> list[psutil._common.sconn]:
+    return [c for c in psutil.net_connections("tcp")
+            if c.status == psutil.CONN_LISTEN and c.laddr.port == port]
+
+
+async def test_each_worker_listens_on_its_own_socket_and_a_dead_one_is_replaced(
+    database_url, servers
+):
+    port = free_port()
+    server = start_server(database_url, servers.redis_url, port, workers=2)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        await wait_until_serving(base, server)
+        supervisor = psutil.Process(server.pid)
+        workers = _workers(supervisor)
+        assert len(workers) == 2
+        for _ in range(100):  # both are listening once both have started
+            listening = _listening_sockets(port)
+            if len(listening) == 2:
+                break
+            await asyncio.sleep(0.1)
+        # one socket per worker (SO_REUSEPORT): the kernel spreads connections over them
+        assert {c.pid for c in listening} == workers
+
+        killed = workers.pop()
+        os.kill(killed, signal.SIGKILL)
+        for _ in range(150):
+            current = _workers(supervisor)
+            if len(current) == 2 and killed not in current and len(_listening_sockets(port)) == 2:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError(f"no worker replaced {killed}: {current}")
+        async with httpx.AsyncClient(base_url=base, timeout=5) as client:
+            for _ in range(10):
+                assert (await client.get("/health")).status_code == 200
+        server.send_signal(signal.SIGTERM)
+        assert await asyncio.to_thread(server.wait, 20) == 0
+        assert not [pid for pid in current if _alive(pid)], "a worker outlived the server"
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def _workers(supervisor: psutil.Process) -> set[int]:
+    """The live worker processes (not the multiprocessing resource tracker, not zombies)."""
+    found = set()
+    for child in supervisor.children():
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE and "spawn_main" in " ".join(child.cmdline()):
+                found.add(child.pid)
+        except psutil.Error:
+            continue
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+async def test_a_port_in_use_fails_at_once(database_url, servers):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server = start_server(database_url, servers.redis_url, taken.getsockname()[1], workers=2)
+        try:
+            assert await asyncio.to_thread(server.wait, 30) == 3
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
+    assert "address already in use" in server.stdout.read().lower()

@@ -4,22 +4,36 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
+from datetime import UTC, datetime
 
 import pytest
 
-from app.logs import JsonFormatter
+from app.logs import JsonFormatter, flush_request_lines
 
 
 @pytest.fixture
-def request_lines(caplog):
-    """The request records logged while a test runs, as the JSON lines `pivotal serve` prints."""
+def stdout_text(capsys, caplog):
+    """Everything written to stdout while a test runs (the request lines go there directly)."""
     caplog.set_level(logging.INFO, logger="pivotal.http")
-    formatter = JsonFormatter()
+    written: list[str] = []
+
+    def text() -> str:
+        flush_request_lines()
+        written.append(capsys.readouterr().out)
+        return "".join(written)
+
+    return text
+
+
+@pytest.fixture
+def request_lines(stdout_text):
+    """The request lines printed while a test runs, parsed."""
 
     def lines() -> list[dict]:
-        records = [r for r in caplog.records if r.name == "pivotal.http" and r.msg == "request"]
-        return [json.loads(formatter.format(record)) for record in records]
+        parsed = [json.loads(line) for line in stdout_text().splitlines() if line.startswith("{")]
+        return [line for line in parsed if line.get("message") == "request"]
 
     return lines
 
@@ -34,16 +48,20 @@ async def test_a_request_is_one_json_line_with_its_key_id(client, workspace, req
     assert line["route"] == "/api/v1/customers/{reference}"
     assert isinstance(line["latency_ms"], float) and 0 <= line["latency_ms"] < 5000
     assert (line["level"], line["logger"], line["message"]) == ("info", "pivotal.http", "request")
-    assert line["time"].endswith("Z")
+    assert list(line)[:4] == ["time", "level", "logger", "message"]
+    moment = datetime.strptime(line["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    assert re.fullmatch(r"[\d-]{10}T[\d:]{8}\.\d{3}Z", line["time"])
+    assert abs((datetime.now(UTC) - moment).total_seconds()) < 60
 
 
-async def test_the_raw_key_never_reaches_the_log(client, workspace, request_lines, caplog):
+async def test_the_raw_key_never_reaches_the_log(
+    client, workspace, request_lines, stdout_text, caplog
+):
     await client.post("/customers", json={"name": "Acme"}, headers=workspace.test)
     await client.get("/customers", headers={"Authorization": f"Bearer {workspace.live_key}x"})
     assert len(request_lines()) == 2
     formatter = JsonFormatter()
-    for record in caplog.records:
-        text = formatter.format(record)
+    for text in [stdout_text(), *(formatter.format(record) for record in caplog.records)]:
         assert workspace.test_key not in text and workspace.live_key not in text
 
 
@@ -54,6 +72,17 @@ async def test_unauthenticated_and_unrouted_requests_are_logged_too(client, requ
     assert (refused["status"], refused["key_id"]) == (401, None)
     assert refused["route"] == "/api/v1/customers"
     assert (unrouted["status"], unrouted["route"]) == (404, None)
+
+
+async def test_request_lines_are_off_when_the_level_is_above_info(
+    client, workspace, stdout_text, caplog
+):
+    caplog.set_level(logging.WARNING, logger="pivotal.http")
+    assert (await client.get("/customers", headers=workspace.live)).status_code == 200
+    assert '"message":"request"' not in stdout_text()
+    caplog.set_level(logging.INFO, logger="pivotal.http")
+    await client.get("/customers", headers=workspace.live)
+    assert '"message":"request"' in stdout_text()
 
 
 def test_the_formatter_writes_extra_fields_and_exceptions_as_json():
