@@ -46,6 +46,7 @@ def serve(*, host: str, port: int, settings: Settings, workers: int = 1,
         loop="uvloop",
         http="httptools",
         access_log=False,
+        server_header=False,  # no "server: uvicorn" on every response
         log_config=log_config(settings.log_level),
         # idle keep-alive connections are closed after this many seconds. A client slow to send
         # its body is cut by the request deadline; slow headers are a reverse proxy's to bound
