@@ -16,10 +16,11 @@ import time
 from contextlib import ExitStack
 from datetime import UTC, datetime
 
-from bench import environment, report, seed, stack
+from bench import environment, layers, report, seed, stack
 from bench.config import OUT_DIR, ROOT, BenchConfig
 from bench.pgbench import find_pgbench
 from bench.runner import Runner
+from bench.scenarios import SCENARIOS
 from bench.wrk import find_wrk
 
 
@@ -103,6 +104,14 @@ def run(config: BenchConfig) -> None:
         runner.run()
         sampler.sample()
         rss = {name: sampler.peak_mb(name) for name in servers}
+        _say("where the API's CPU goes: the API without each layer, beside the probe ...")
+        scenario = SCENARIOS[0]
+        layer_lines = [asyncio.run(layers.room_for_variants(database_url, config, env))]
+        if not layer_lines[0]:
+            with layers.variant_servers(config, env, data.workspaces[0].workspace_id) as found:
+                costs = layers.measure(config, data, scenario, wrk_path,
+                                       {**found, "probe": servers["probe"]})
+            layer_lines = layers.report_lines(costs)
         context = {
             "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "elapsed": f"{(time.monotonic() - started) / 60:.1f} min",
@@ -111,6 +120,7 @@ def run(config: BenchConfig) -> None:
             "setup": _setup_lines(config, data),
             "commands": _commands(runner),
             "scripts": _scripts(),
+            "layers": {"scenario": scenario.title, "lines": layer_lines},
         }
     path = report.write(config, runner, context, rss)
     _say(f"results: {path}")

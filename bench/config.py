@@ -32,6 +32,7 @@ class BenchConfig:
     wrk_threads: int
     pgbench_clients: int
     pgbench_threads: int
+    layer_cycles: int  # rotations over the API-without-layers servers (bench/layers.py)
     results_file: Path
 
     @classmethod
@@ -63,6 +64,7 @@ FULL = BenchConfig(
     wrk_threads=1,
     pgbench_clients=8,
     pgbench_threads=1,
+    layer_cycles=12,
     results_file=BENCH_DIR / "RESULTS.md",
 )
 
@@ -76,5 +78,6 @@ QUICK = replace(
     rounds=1,
     duration=3.0,
     warmup=0.5,
+    layer_cycles=3,
     results_file=OUT_DIR / "RESULTS.quick.md",
 )

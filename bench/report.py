@@ -152,6 +152,7 @@ def render(config: BenchConfig, runner: Runner, context: dict, rss: dict[str, li
         ("The busiest worker's share says how evenly the kernel spread wrk's keep-alive "
          "connections over the workers' sockets, 50% being an even split."),
         "",
+        *_layer_section(context),
         "## Memory",
         "",
         f"- API workers, peak RSS: {', '.join(f'{mb:.0f} MB' for mb in rss['api'])}",
@@ -179,6 +180,23 @@ def render(config: BenchConfig, runner: Runner, context: dict, rss: dict[str, li
         "",
     ]
     return "\n".join(lines)
+
+
+def _layer_section(context: dict) -> list[str]:
+    layers = context.get("layers")
+    if not layers:
+        return []
+    return [
+        f"## Where the API's CPU goes ({layers['scenario']})",
+        "",
+        ("The API again, with layers switched off in its workers (bench/layers.py), beside the "
+         "probe: the workers' CPU time per request over one-second wrk slices that rotate over "
+         "all of them in a shuffled order, so the box's drift falls on each alike. The "
+         "difference between two rows is what the layers between them cost."),
+        "",
+        *layers["lines"],
+        "",
+    ]
 
 
 def write(config: BenchConfig, runner: Runner, context: dict, rss: dict[str, list[float]]) -> Path:
