@@ -234,13 +234,18 @@ def _port_is_free(port: int | None) -> bool:
     return True
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def _pick_port(preferred: int | None) -> int:
     """The previous port when still free (stable urls across restarts), else a fresh one."""
     if _port_is_free(preferred):
         return preferred
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return free_port()
 
 
 def _run(argv: list, user: str | None = None, stdin: str | None = None, cwd: Path | None = None):

@@ -16,6 +16,7 @@ import time
 from contextlib import ExitStack
 from datetime import UTC, datetime
 
+from app.devstack import free_port
 from bench import environment, layers, report, seed, stack
 from bench.config import OUT_DIR, ROOT, BenchConfig
 from bench.pgbench import find_pgbench
@@ -89,7 +90,7 @@ def run(config: BenchConfig) -> None:
         data = asyncio.run(seed.seed(database_url, config))
         _say(f"seeded {data.rows} in {data.seconds:.0f} s")
         env = stack.server_env(database_url, services.redis_url)
-        api_port, probe_port = stack.free_port(), stack.free_port()
+        api_port, probe_port = free_port(), free_port()
         servers = {
             "api": cleanup.enter_context(stack.running_server(
                 "api", stack.api_argv(config, api_port), env, api_port, "/api/v1/health")),

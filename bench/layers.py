@@ -28,12 +28,13 @@ from dataclasses import dataclass
 
 from litestar import Litestar
 
+from app.devstack import free_port
 from bench import wrk
 from bench.config import BenchConfig
 from bench.runner import PREFIXES
 from bench.scenarios import Scenario
 from bench.seed import SeedData
-from bench.stack import Server, free_port, running_server
+from bench.stack import Server, running_server
 
 LEAVE_OUT_ENV = "PIVOTAL_BENCH_LEAVE_OUT"
 WORKSPACE_ENV = "PIVOTAL_BENCH_WORKSPACE"

@@ -18,3 +18,9 @@ class Measurement:
     cpu_us: float | None = None
     busiest_share: float | None = None
     repeats: int = 0  # runs thrown away because one worker got nearly all connections
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The value below which `share` of `values` lie (nan when there are none)."""
+    ordered = sorted(values)
+    return float(ordered[min(len(ordered) - 1, int(share * len(ordered)))]) if ordered else float("nan")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from app.devstack import PG_BIN
 from bench.config import OUT_DIR, BenchConfig
-from bench.measure import Measurement
+from bench.measure import Measurement, percentile
 from bench.probe import (
     GET_BY_DISPLAY_ID,
     GET_BY_ID,
@@ -172,8 +172,8 @@ def run_pgbench(argv: list[str], log_prefix: Path) -> Measurement:
     failed = _FAILED.search(done.stdout)
     return Measurement(
         rate=float(tps[1]),
-        p50_ms=_percentile(latencies, 0.50) / 1000,
-        p99_ms=_percentile(latencies, 0.99) / 1000,
+        p50_ms=percentile(latencies, 0.50) / 1000,
+        p99_ms=percentile(latencies, 0.99) / 1000,
         mean_ms=sum(latencies) / len(latencies) / 1000 if latencies else float("nan"),
         errors=int(failed[1]) if failed else 0,
         count=len(latencies),
@@ -187,9 +187,3 @@ def _logged_latencies(log_prefix: Path) -> list[int]:
         latencies += [int(line.split()[2]) for line in log.read_text().splitlines() if line]
     latencies.sort()
     return latencies
-
-
-def _percentile(ordered: list[int], share: float) -> float:
-    if not ordered:
-        return float("nan")
-    return float(ordered[min(len(ordered) - 1, int(share * len(ordered)))])

@@ -23,13 +23,15 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from app.devstack import free_port
 from bench.config import OUT_DIR
-from bench.scratch import drop_database, fresh_database, spawn
+from bench.scratch import fresh_database
 from bench.stack import (
-    free_port,
+    drop_database,
     running_server,
     server_env,
     services,
+    spawn,
     stop_server,
 )
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -55,25 +54,18 @@ async def _admin(server_url: str, sql: str) -> None:
         await conn.close()
 
 
-async def recreate_database(server_url: str) -> str:
-    """Drop and create the bench database, migrated; returns its url."""
-    await _admin(server_url, f'drop database if exists "{DATABASE}" with (force)')
-    await _admin(server_url, f'create database "{DATABASE}"')
-    url = with_database(server_url, DATABASE)
+async def recreate_database(server_url: str, name: str = DATABASE) -> str:
+    """Drop and create a scratch database (the bench's by default), migrated; its url."""
+    await drop_database(server_url, name)
+    await _admin(server_url, f'create database "{name}"')
+    url = with_database(server_url, name)
     migrate(url)
     return url
 
 
-async def drop_database(server_url: str) -> None:
-    """Drop the bench database, closing any session still on it."""
-    await _admin(server_url, f'drop database if exists "{DATABASE}" with (force)')
-
-
-def free_port() -> int:
-    """A port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+async def drop_database(server_url: str, name: str = DATABASE) -> None:
+    """Drop a scratch database, closing any session still on it."""
+    await _admin(server_url, f'drop database if exists "{name}" with (force)')
 
 
 @dataclass
@@ -123,16 +115,22 @@ def server_env(database_url: str, redis_url: str) -> dict[str, str]:
     return env
 
 
-@contextmanager
-def running_server(name: str, argv: list[str], env: dict[str, str], port: int,
-                   health_path: str) -> Iterator[Server]:
-    """Start a server in its own process group, wait for its health route, stop it after."""
+def spawn(name: str, argv: list[str], env: dict[str, str], port: int = 0) -> Server:
+    """A process in its own session, its output in bench/out/<name>.log (stop_server stops
+    it and everything it started)."""
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     log = OUT_DIR / f"{name}.log"
     with open(log, "wb") as output:
         process = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=output,
                                    stderr=subprocess.STDOUT, start_new_session=True)
-    server = Server(name, process, port, log)
+    return Server(name, process, port, log)
+
+
+@contextmanager
+def running_server(name: str, argv: list[str], env: dict[str, str], port: int,
+                   health_path: str) -> Iterator[Server]:
+    """Start a server in its own process group, wait for its health route, stop it after."""
+    server = spawn(name, argv, env, port)
     try:
         _wait_ready(server, health_path)
         yield server
@@ -188,13 +186,7 @@ def webhook_worker(env: dict[str, str]) -> Iterator[Server | None]:
     if not os.environ.get("BENCH_WEBHOOK_WORKER"):
         yield None
         return
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    log = OUT_DIR / "worker.log"
-    with open(log, "wb") as output:
-        process = subprocess.Popen([str(Path(sys.executable).parent / "pivotal"), "worker"],
-                                   env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
-    worker = Server("worker", process, 0, log)
+    worker = spawn("worker", [str(Path(sys.executable).parent / "pivotal"), "worker"], env)
     try:
         yield worker
     finally:

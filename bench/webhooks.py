@@ -24,13 +24,16 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from app.devstack import free_port
 from bench.config import BENCH_DIR, OUT_DIR
-from bench.scratch import drop_database, fresh_database, spawn
+from bench.measure import percentile
+from bench.scratch import fresh_database
 from bench.stack import (
-    free_port,
+    drop_database,
     running_server,
     server_env,
     services,
+    spawn,
     stop_server,
 )
 
@@ -79,11 +82,6 @@ async def _wait_for(predicate, timeout: float) -> None:
         await asyncio.sleep(0.2)
 
 
-def _percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
-
-
 async def _latency(client, arrivals_file: Path, rate: float, seconds: float) -> dict:
     committed = await _paced_writes(client, rate, seconds)
     await _wait_for(lambda: set(committed) <= set(_arrivals(arrivals_file)), 60)
@@ -91,7 +89,7 @@ async def _latency(client, arrivals_file: Path, rate: float, seconds: float) -> 
     latencies = [(arrived[k] - at) * 1000 for k, at in committed.items() if k in arrived]
     return {"events": len(committed), "arrived": len(latencies),
             "p50": statistics.median(latencies) if latencies else float("nan"),
-            "p99": _percentile(latencies, 0.99)}
+            "p99": percentile(latencies, 0.99)}
 
 
 async def _throughput(client, database_url: str, start_worker, backlog: int) -> dict:

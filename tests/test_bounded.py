@@ -17,6 +17,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from app import crud
+from app.devstack import free_port
 from app.main import create_app
 from app.settings import Settings
 from tests.conftest import make_settings
@@ -48,11 +49,6 @@ def test_request_timeout_is_configured_from_the_environment():
     env["PIVOTAL_REQUEST_TIMEOUT_SECONDS"] = "2.5"
     assert Settings.from_env(env).request_timeout_seconds == 2.5
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def wait_until_serving(base: str, server: subprocess.Popen) -> None:

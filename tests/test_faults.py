@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import httpx
 import pytest
 
 from app import devstack
+from app.devstack import free_port
 from app.migrations import migrate
 from tests.conftest import Workspace, new_workspace
 from tests.receiver import Receiver
@@ -30,11 +30,6 @@ pytestmark = pytest.mark.skipif(
     reason="runs on its own embedded stack; covered by the embedded-services run",
 )
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
