@@ -20,6 +20,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import ServiceUnavailable
 from app.logs import log_request
+from app.looptimer import LoopTimer
 from app.responses import encode
 
 log = logging.getLogger("pivotal.http")
@@ -38,15 +39,11 @@ class Deadlines:
         self.interval = min(seconds / 10, 0.5)
         self._running: dict[asyncio.Task[Any], float] = {}
         self._expired: set[asyncio.Task[Any]] = set()
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_loop: asyncio.AbstractEventLoop | None = None
+        self._timer = LoopTimer(self.interval, self._check)
 
     def enter(self, task: asyncio.Task[Any]) -> None:
         self._running[task] = time.monotonic() + self.seconds
-        loop = asyncio.get_running_loop()
-        if self._timer is None or self._timer_loop is not loop:
-            self._timer = loop.call_later(self.interval, self._check)
-            self._timer_loop = loop
+        self._timer.arm()
 
     def expired(self, task: asyncio.Task[Any]) -> bool:
         """Whether `task` was cancelled for running past its deadline."""
@@ -57,16 +54,13 @@ class Deadlines:
         self._expired.discard(task)
 
     def _check(self) -> None:
-        self._timer = None
         now = time.monotonic()
         for task, deadline in self._running.items():
             if deadline <= now and task not in self._expired:
                 self._expired.add(task)
                 task.cancel()
         if self._running:
-            loop = asyncio.get_running_loop()
-            self._timer = loop.call_later(self.interval, self._check)
-            self._timer_loop = loop
+            self._timer.arm()
 
 
 def with_deadline(handler: ASGIApp, seconds: float | None) -> ASGIApp:

@@ -8,7 +8,6 @@ lines of the same 50 ms.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import logging
 import sys
@@ -17,6 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+
+from app.looptimer import LoopTimer
 
 access_log = logging.getLogger("pivotal.http")
 # request lines are written in batches: at most this late, at most this many at a time
@@ -79,7 +80,6 @@ class RequestLine(msgspec.Struct, kw_only=True):
     workspace_id: str | None
 
 
-_line_encoder = msgspec.json.Encoder()
 _second: list[Any] = [-1, ""]
 
 
@@ -113,7 +113,7 @@ def log_request(scope: Any) -> None:
         key_id=principal.key_id if principal else None,
         workspace_id=principal.workspace_id if principal else None,
     )
-    _pending.add(_line_encoder.encode(line) + b"\n")
+    _pending.add(_encode(line) + b"\n")
 
 
 class _PendingLines:
@@ -124,23 +124,17 @@ class _PendingLines:
 
     def __init__(self) -> None:
         self.lines: list[bytes] = []
-        self.timer: asyncio.TimerHandle | None = None
-        self.timer_loop: asyncio.AbstractEventLoop | None = None
+        self.timer = LoopTimer(FLUSH_SECONDS, self.flush)
 
     def add(self, line: bytes) -> None:
         self.lines.append(line)
         if len(self.lines) >= FLUSH_LINES:
             self.flush()
-            return
-        loop = asyncio.get_running_loop()
-        if self.timer is None or self.timer_loop is not loop:
-            self.timer = loop.call_later(FLUSH_SECONDS, self.flush)
-            self.timer_loop = loop
+        else:
+            self.timer.arm()
 
     def flush(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
+        self.timer.cancel()
         if not self.lines:
             return
         text = b"".join(self.lines)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.ratelimit import HEADER_NAMES
 from app.resource import Resource
 
 HEADER_REF = "#/components/headers/{name}"
@@ -38,14 +39,13 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
                           "enabled_events": ["customer.*", "onboarding.created"]},
                          {"status": "disabled"}),
 }
-_RATE_LIMIT = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
 _METHODS = ("get", "post", "patch", "delete", "put")
 
 
 def _headers_for(method: str, status: str, authenticated: bool) -> list[str]:
     names = ["Request-Id"]
     if authenticated and status != "401":
-        names += _RATE_LIMIT
+        names += HEADER_NAMES
     if status == "429":
         names.append("Retry-After")
     if method == "post" and status.startswith("2"):

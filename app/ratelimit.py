@@ -57,6 +57,11 @@ return {granted, available - granted, new_tat - now, 0}
 """
 
 
+# one per Allowance field, in its order
+HEADER_NAMES = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
+_RAW_NAMES = tuple(name.lower().encode() for name in HEADER_NAMES)
+
+
 class Allowance(NamedTuple):
     """What the RateLimit-* headers report after one request."""
 
@@ -65,19 +70,11 @@ class Allowance(NamedTuple):
     reset_seconds: int
 
     def headers(self) -> dict[str, str]:
-        return {
-            "RateLimit-Limit": str(self.limit),
-            "RateLimit-Remaining": str(self.remaining),
-            "RateLimit-Reset": str(self.reset_seconds),
-        }
+        return {name: str(value) for name, value in zip(HEADER_NAMES, self, strict=True)}
 
     def raw_headers(self) -> list[tuple[bytes, bytes]]:
         """The same headers as ASGI takes them (lower-case names, bytes)."""
-        return [
-            (b"ratelimit-limit", b"%d" % self.limit),
-            (b"ratelimit-remaining", b"%d" % self.remaining),
-            (b"ratelimit-reset", b"%d" % self.reset_seconds),
-        ]
+        return [(name, b"%d" % value) for name, value in zip(_RAW_NAMES, self, strict=True)]
 
 
 class Lease:

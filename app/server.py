@@ -78,27 +78,25 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
 
 
 def reuseport_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to host:port with SO_REUSEPORT (not listening yet)."""
+    """A TCP socket bound to host:port with SO_REUSEPORT (not listening yet); when the address
+    is taken, an error line and exit status STARTUP_FAILURE."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
-    except OSError:
+    except OSError as exc:
         sock.close()
-        raise
+        log.error("cannot listen on %s:%s: %s", host, port, exc)
+        raise SystemExit(STARTUP_FAILURE) from exc
     return sock
 
 
 def _worker_main(config: uvicorn.Config) -> None:
     """A worker process: its own listening socket in the port's SO_REUSEPORT group."""
     config.configure_logging()
-    try:
-        sock = reuseport_socket(config.host, config.port)
-    except OSError as exc:
-        log.error("cannot listen on %s:%s: %s", config.host, config.port, exc)
-        raise SystemExit(STARTUP_FAILURE) from exc
+    sock = reuseport_socket(config.host, config.port)
     sock.listen(config.backlog)
     threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), daemon=True).start()
     _serve_one(config, sock)
@@ -123,11 +121,7 @@ class _Supervisor:
     def run(self) -> None:
         # held for the supervisor's life, not listening: the port is ours (an address in use
         # fails here, once, rather than in every worker), and connections only go to workers
-        try:
-            reserved = reuseport_socket(self.config.host, self.config.port)
-        except OSError as exc:
-            log.error("cannot listen on %s:%s: %s", self.config.host, self.config.port, exc)
-            raise SystemExit(STARTUP_FAILURE) from exc
+        reserved = reuseport_socket(self.config.host, self.config.port)
         self.config.port = reserved.getsockname()[1]  # port 0: the one the system chose
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._stop)
