@@ -144,7 +144,9 @@ async def test_each_worker_listens_on_its_own_socket_and_a_dead_one_is_replaced(
             raise AssertionError(f"no worker replaced {killed}: {current}")
         async with httpx.AsyncClient(base_url=base, timeout=5) as client:
             for _ in range(10):
-                assert (await client.get("/health")).status_code == 200
+                response = await client.get("/health")
+                assert response.status_code == 200
+                assert "server" not in response.headers  # no "server: uvicorn" advertised
         server.send_signal(signal.SIGTERM)
         assert await asyncio.to_thread(server.wait, 20) == 0
         assert not [pid for pid in current if _alive(pid)], "a worker outlived the server"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -10,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.logs import JsonFormatter, flush_request_lines
+from app.logs import FLUSH_SECONDS, JsonFormatter, flush_request_lines
 
 
 @pytest.fixture
@@ -95,3 +96,16 @@ def test_the_formatter_writes_extra_fields_and_exceptions_as_json():
     line = json.loads(JsonFormatter().format(record))
     assert (line["message"], line["key_id"], line["level"]) == ("boom now", "k1", "error")
     assert "ValueError: bad" in line["exception"]
+
+
+async def test_request_lines_reach_stdout_without_being_flushed(client, workspace, capsys, caplog):
+    caplog.set_level(logging.INFO, logger="pivotal.http")
+    response = await client.get("/customers", headers=workspace.live)
+    # written by the batch timer (at most FLUSH_SECONDS late), not by anything the test does
+    for _ in range(50):
+        await asyncio.sleep(FLUSH_SECONDS)
+        written = capsys.readouterr().out
+        if response.headers["request-id"] in written:
+            break
+    else:
+        raise AssertionError("the request line was never written")

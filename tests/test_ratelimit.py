@@ -150,3 +150,15 @@ async def test_processes_together_never_exceed_the_shared_bucket(servers, databa
     finally:
         for limiter in limiters:
             await limiter.close()
+
+
+async def test_a_limit_above_a_million_a_second_still_counts(database_url, servers, workspace):
+    # Redis keeps microseconds: the interval between tokens cannot round down to zero
+    settings = make_settings(database_url, servers.redis_url, rate_limit_per_second=5_000_000,
+                             rate_limit_burst=50)
+    async with AsyncTestClient(app=create_app(settings), base_url="http://testserver/api/v1") as c:
+        for _ in range(20):
+            response = await c.get("/customers", headers=workspace.live)
+            assert response.status_code == 200
+            assert 0 <= int(response.headers["ratelimit-remaining"]) < 50
+            assert 0 <= int(response.headers["ratelimit-reset"]) <= 1
