@@ -8,20 +8,20 @@ from contextlib import asynccontextmanager
 import redis.asyncio as aioredis
 from litestar import Litestar, Router
 
-from app import openapi
-from app.auth import KeyCache, authenticate
 from app.contacts.resource import contacts
+from app.core.db import create_pool
+from app.core.logs import flush_request_lines
 from app.customers.resource import customers
-from app.db import create_pool
-from app.deadline import with_deadline
-from app.errors import EXCEPTION_HANDLERS
 from app.events.routes import events_router
-from app.health import health_handler
-from app.logs import flush_request_lines
+from app.http.auth import KeyCache, authenticate
+from app.http.edge import with_deadline
+from app.http.errors import EXCEPTION_HANDLERS
+from app.http.health import health_handler
+from app.http.parsing import MAX_BODY_BYTES
+from app.http.ratelimit import RateLimiter
 from app.onboardings.resource import onboardings
-from app.ratelimit import RateLimiter
-from app.requests import MAX_BODY_BYTES
-from app.resource_routes import resource_router
+from app.openapi.document import handlers as openapi_handlers
+from app.resources.routes import resource_router
 from app.settings import Settings
 from app.webhooks.resource import webhook_endpoints
 from app.webhooks.routes import webhook_routes
@@ -55,7 +55,7 @@ def create_app(settings: Settings) -> Litestar:
     )
     api = Router(
         path=API_PREFIX,
-        route_handlers=[health_handler, authenticated, *openapi.handlers(RESOURCES)],
+        route_handlers=[health_handler, authenticated, *openapi_handlers(RESOURCES)],
     )
     app = Litestar(
         route_handlers=[api],

@@ -69,7 +69,7 @@ class Settings:
 
 def _local_services(database_url: str | None, redis_url: str | None) -> tuple[str, str]:
     """Use the embedded services `make dev` started when no URL is configured."""
-    from app import devstack
+    from devtools import devstack
 
     services = devstack.running("dev")
     if services is None:

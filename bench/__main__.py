@@ -16,13 +16,13 @@ import time
 from contextlib import ExitStack
 from datetime import UTC, datetime
 
-from app.devstack import free_port
 from bench import environment, layers, report, seed, stack
 from bench.config import OUT_DIR, ROOT, BenchConfig
 from bench.pgbench import find_pgbench
 from bench.runner import Runner
 from bench.scenarios import SCENARIOS
 from bench.wrk import find_wrk
+from devtools.devstack import free_port
 
 
 def _stop_on_sigterm() -> None:

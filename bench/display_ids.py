@@ -15,12 +15,12 @@ import time
 
 import asyncpg
 
-from app import writes
-from app.auth import Principal
+from app.core.db import init_connection
+from app.core.principal import Principal
 from app.customers.resource import customers
 from app.customers.schemas import CustomerCreate
-from app.db import init_connection
-from app.migrations import migrate
+from app.ops.migrations import migrate
+from app.resources import writes
 from app.settings import Settings
 from app.workspaces.repo import create_workspace
 

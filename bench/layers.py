@@ -28,13 +28,13 @@ from dataclasses import dataclass
 
 from litestar import Litestar
 
-from app.devstack import free_port
 from bench import wrk
 from bench.config import BenchConfig
 from bench.runner import PREFIXES
 from bench.scenarios import Scenario
 from bench.seed import SeedData
 from bench.stack import Server, running_server
+from devtools.devstack import free_port
 
 LEAVE_OUT_ENV = "PIVOTAL_BENCH_LEAVE_OUT"
 WORKSPACE_ENV = "PIVOTAL_BENCH_WORKSPACE"
@@ -53,10 +53,10 @@ SLICE_SECONDS = 1
 
 def create_layer_app() -> Litestar:
     """The API's app with the layers named in PIVOTAL_BENCH_LEAVE_OUT switched off."""
-    import app.deadline
+    import app.http.edge
     import app.main
-    from app.auth import Principal
-    from app.ratelimit import RateLimiter
+    from app.core.principal import Principal
+    from app.http.ratelimit import RateLimiter
     from app.settings import Settings
 
     leave_out = {name for name in os.environ.get(LEAVE_OUT_ENV, "").split(",") if name}
@@ -172,7 +172,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ[LEAVE_OUT_ENV] = args.leave_out  # the workers read it when they build the app
 
-    from app import server
+    from app.ops import server
     from app.settings import Settings
 
     server.serve(host="127.0.0.1", port=args.port, workers=args.workers,

@@ -13,7 +13,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from app.devstack import PG_BIN
 from bench.config import OUT_DIR, BenchConfig
 from bench.measure import Measurement, percentile
 from bench.probe import (
@@ -28,6 +27,7 @@ from bench.probe import (
     RENAME,
 )
 from bench.seed import SeedData
+from devtools.devstack import PG_BIN
 
 _PARAM = re.compile(r"\$(\d+)")
 _VARIABLE = re.compile(r"(?<![:\w]):[A-Za-z_]")  # what pgbench would take for a variable

@@ -22,14 +22,14 @@ import asyncpg
 import msgspec
 from litestar import Litestar, Request, Response, get, patch, post
 
-from app import server
-from app.crud import INSERT_ATTEMPTS, _get_sql, _insert_sql, _list_sql, _update_sql
+from app.core.db import create_pool, queries
+from app.core.ids import new_id
 from app.customers.resource import customers
-from app.db import create_pool, queries
 from app.events.schemas import EventData
-from app.ids import new_id
 from app.onboardings.resource import onboardings
-from app.resource import Resource
+from app.ops import server
+from app.resources.model import Resource
+from app.resources.repo import INSERT_ATTEMPTS, _get_sql, _insert_sql, _list_sql, _update_sql
 from app.settings import Settings
 
 WORKSPACE_HEADER = "x-bench-workspace"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
-from app.db import init_connection, queries
+from app.core.db import init_connection, queries
 from app.workspaces.repo import create_key, create_workspace
 from bench.config import BenchConfig
 

@@ -23,7 +23,6 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from app.devstack import free_port
 from bench.config import OUT_DIR
 from bench.scratch import fresh_database
 from bench.stack import (
@@ -34,6 +33,7 @@ from bench.stack import (
     spawn,
     stop_server,
 )
+from devtools.devstack import free_port
 
 DATABASE = "pivotal_soak"
 DRAIN_TIMEOUT = 120.0

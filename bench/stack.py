@@ -22,9 +22,9 @@ import asyncpg
 import httpx
 import psutil
 
-from app.devstack import Services, local_services
-from app.migrations import migrate
+from app.ops.migrations import migrate
 from bench.config import DATABASE, OUT_DIR, ROOT, BenchConfig
+from devtools.devstack import Services, local_services
 
 STACK_NAME = "bench"  # the embedded servers' own folder, .local/bench: never the dev stack
 READY_TIMEOUT = 60.0
@@ -39,7 +39,7 @@ def services() -> Iterator[tuple[Services, str]]:
         yield Services(database_url, redis_url), "DATABASE_URL / REDIS_URL"
         return
     with local_services(STACK_NAME) as started:
-        yield started, "embedded (app.devstack, .local/bench)"
+        yield started, "embedded (devtools.devstack, .local/bench)"
 
 
 def with_database(url: str, name: str) -> str:

@@ -24,7 +24,6 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from app.devstack import free_port
 from bench.config import BENCH_DIR, OUT_DIR
 from bench.measure import percentile
 from bench.scratch import fresh_database
@@ -36,6 +35,7 @@ from bench.stack import (
     spawn,
     stop_server,
 )
+from devtools.devstack import free_port
 
 DATABASE = "pivotal_webhooks_bench"
 # a quick development run (BENCH_QUICK=1) never replaces the committed full-run figures

@@ -1,7 +1,7 @@
 """Test fixtures: real PostgreSQL and Redis, a migrated template database, fresh workspaces.
 
 With DATABASE_URL / REDIS_URL set, tests use those servers; otherwise they start the embedded
-ones (app.devstack) for the session and stop them afterwards.
+ones (devtools.devstack) for the session and stop them afterwards.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
-from app.db import init_connection
+from app.core.db import init_connection
 from app.main import create_app
-from app.migrations import migrate
+from app.ops.migrations import migrate
 from app.settings import Settings
 from app.workspaces.repo import create_key, create_workspace
 
@@ -40,7 +40,7 @@ def servers() -> Iterator[Servers]:
     if database_url and redis_url:
         yield Servers(database_url, redis_url)
         return
-    from app.devstack import local_services
+    from devtools.devstack import local_services
 
     with local_services("test") as services:
         yield Servers(database_url or services.database_url, redis_url or services.redis_url)

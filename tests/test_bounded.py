@@ -16,10 +16,10 @@ import psutil
 import pytest
 from litestar.testing import AsyncTestClient
 
-from app import crud
-from app.devstack import free_port
 from app.main import create_app
+from app.resources import repo
 from app.settings import Settings
+from devtools.devstack import free_port
 from tests.conftest import make_settings
 from tests.test_errors import assert_error
 
@@ -30,7 +30,7 @@ async def test_a_request_past_its_deadline_is_503_in_the_error_shape(
     async def stuck(*args, **kwargs):
         await asyncio.sleep(30)
 
-    monkeypatch.setattr(crud, "list_page", stuck)
+    monkeypatch.setattr(repo, "list_page", stuck)
     settings = make_settings(database_url, servers.redis_url, request_timeout_seconds=0.2)
     async with AsyncTestClient(app=create_app(settings), base_url="http://testserver/api/v1") as c:
         started = time.monotonic()
@@ -67,7 +67,7 @@ def start_server(database_url: str, redis_url: str, port: int, workers: int = 1)
     """`pivotal serve`, its log lines on a pipe."""
     env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, PIVOTAL_ENV="test")
     return subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(workers)],
+        [sys.executable, "-m", "app.ops.cli", "serve", "--port", str(port), "--workers", str(workers)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
 

@@ -17,7 +17,7 @@ def pivotal(database_url, servers):
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "app.cli", *args], env=env, capture_output=True, text=True,
+            [sys.executable, "-m", "app.ops.cli", *args], env=env, capture_output=True, text=True,
             timeout=60, check=False,
         )
 

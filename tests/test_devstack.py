@@ -17,7 +17,7 @@ import psutil
 import pytest
 import redis
 
-from app import devstack
+from devtools import devstack
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("PIVOTAL_SKIP_DEVSTACK_TESTS") == "1",

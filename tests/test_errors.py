@@ -6,8 +6,8 @@ import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 
-from app import crud
 from app.main import create_app
+from app.resources import repo
 from tests.conftest import make_settings, new_workspace
 
 
@@ -89,7 +89,7 @@ async def test_unhandled_exception_is_500_without_internals(client, auth, monkey
     async def explode(*args, **kwargs):
         raise RuntimeError("secret SQL: select password from users")
 
-    monkeypatch.setattr(crud, "list_page", explode)
+    monkeypatch.setattr(repo, "list_page", explode)
     response = await client.get("/customers", headers=auth)
     error = assert_error(response, 500, "internal_error")
     assert error["type"] == "api_error"

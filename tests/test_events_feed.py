@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from app import writes
-from app.auth import Principal
+from app.core.db import create_pool
+from app.core.principal import Principal
 from app.customers.resource import customers
 from app.customers.schemas import CustomerCreate
-from app.db import create_pool
+from app.resources import writes
 from tests.test_errors import assert_error
 
 

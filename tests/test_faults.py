@@ -18,9 +18,9 @@ import asyncpg
 import httpx
 import pytest
 
-from app import devstack
-from app.devstack import free_port
-from app.migrations import migrate
+from app.ops.migrations import migrate
+from devtools import devstack
+from devtools.devstack import free_port
 from tests.conftest import Workspace, new_workspace
 from tests.receiver import Receiver
 
@@ -54,7 +54,7 @@ async def workspace(services) -> Workspace:
 def start(services, *args: str, **env: str) -> subprocess.Popen:
     environment = dict(os.environ, DATABASE_URL=services.database_url,
                        REDIS_URL=services.redis_url, PIVOTAL_ENV="test", **env)
-    return subprocess.Popen([sys.executable, "-m", "app.cli", *args], env=environment,
+    return subprocess.Popen([sys.executable, "-m", "app.ops.cli", *args], env=environment,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -76,7 +76,7 @@ async def test_repeat_while_the_first_is_running_is_409(client, workspace, admin
     key = secrets.token_hex(8)
     async with admin.acquire() as conn, conn.transaction():
         # hold the key the way a first, still-running request does
-        from app.db import queries
+        from app.core.db import queries
 
         assert await conn.fetchval(queries["idempotency.try_lock"], workspace.id, True, key)
         response = await client.post(

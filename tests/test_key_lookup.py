@@ -11,9 +11,9 @@ import hashlib
 
 import pytest
 
-from app import auth
-from app.db import queries
-from app.errors import AuthenticationFailed
+from app.core.db import queries
+from app.core.errors import AuthenticationFailed
+from app.http import auth
 
 
 class SpyPool:

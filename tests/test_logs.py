@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.logs import FLUSH_SECONDS, JsonFormatter, flush_request_lines
+from app.core.logs import FLUSH_SECONDS, JsonFormatter, flush_request_lines
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
-from app import writes
-from app.auth import Principal
+from app.core.principal import Principal
 from app.customers.resource import customers
 from app.customers.schemas import CustomerCreate
+from app.resources import writes
 
 
 async def events_for(admin, object_id: str) -> list:

@@ -104,7 +104,7 @@ async def test_openapi_documents_429_for_every_authenticated_operation(client):
 async def test_a_process_takes_tokens_in_batches_and_spends_them_locally(servers, database_url):
     import redis.asyncio as aioredis
 
-    from app.ratelimit import RateLimiter
+    from app.http.ratelimit import RateLimiter
 
     settings = make_settings(database_url, servers.redis_url, rate_limit_per_second=1000,
                              rate_limit_burst=2000)
@@ -127,8 +127,8 @@ async def test_a_process_takes_tokens_in_batches_and_spends_them_locally(servers
 
 
 async def test_processes_together_never_exceed_the_shared_bucket(servers, database_url):
-    from app.errors import RateLimited
-    from app.ratelimit import RateLimiter
+    from app.core.errors import RateLimited
+    from app.http.ratelimit import RateLimiter
 
     settings = make_settings(database_url, servers.redis_url, rate_limit_per_second=200,
                              rate_limit_burst=100)

@@ -6,8 +6,8 @@ import difflib
 import re
 from pathlib import Path
 
-from app.db import queries
-from app.migrations import SCHEMA_FILE, dump_schema
+from app.core.db import queries
+from app.ops.migrations import SCHEMA_FILE, dump_schema
 from tests.conftest import with_database
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from app.ids import new_id
+from app.core.ids import new_id
 from tests.conftest import new_workspace
 
 RESOURCES = ("/customers", "/contacts", "/onboardings", "/webhook_endpoints")

@@ -20,7 +20,7 @@ import redis.asyncio as aioredis
 from litestar.testing import AsyncTestClient
 from standardwebhooks.webhooks import Webhook
 
-from app.db import init_connection
+from app.core.db import init_connection
 from app.main import create_app
 from tests.conftest import Workspace, make_settings, new_workspace
 from tests.receiver import Receiver
@@ -48,7 +48,7 @@ class Stack:
         log_path = os.environ.get("PIVOTAL_TEST_WORKER_LOG")
         output = open(log_path, "a") if log_path else subprocess.DEVNULL  # noqa: SIM115
         process = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "worker"], env={**self.env, **env},
+            [sys.executable, "-m", "app.ops.cli", "worker"], env={**self.env, **env},
             stdout=output, stderr=output,
         )
         self.workers.append(process)

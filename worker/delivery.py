@@ -13,9 +13,9 @@ import aiohttp
 import asyncpg
 import msgspec
 
-from app.db import queries
+from app.core.db import queries
 from app.events.schemas import Event
-from app.responses import encode
+from app.http.responses import encode
 from app.settings import Settings
 from app.webhooks import signing, urls
 

@@ -14,7 +14,7 @@ import redis.exceptions
 import uvloop
 from saq import CronJob, Queue, Worker
 
-from app.db import create_pool
+from app.core.db import create_pool
 from app.settings import Settings
 from worker import tasks
 

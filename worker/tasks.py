@@ -12,8 +12,8 @@ from typing import Any
 
 from saq import Queue
 
-from app.db import queries, transaction
-from app.webhooks.deliveries import fan_out
+from app.core.db import queries, transaction
+from app.webhooks.fanout import fan_out
 from worker import delivery
 
 log = logging.getLogger("pivotal.worker")
@@ -104,8 +104,8 @@ async def prune(ctx: dict[str, Any]) -> int:
     """Delete events past their retention and expired idempotent responses, in small batches
     so no long lock is ever held."""
     pool, removed = ctx["pool"], 0
-    for sql, argument in ((queries["deliveries.prune_events"], EVENT_RETENTION_DAYS),
-                          (queries["deliveries.prune_idempotency_keys"], None)):
+    for sql, argument in ((queries["events.prune"], EVENT_RETENTION_DAYS),
+                          (queries["idempotency.prune"], None)):
         while True:
             args = (argument, PRUNE_BATCH) if argument is not None else (PRUNE_BATCH,)
             status = await pool.execute(sql, *args)

@@ -6,14 +6,15 @@ from typing import Any
 
 import asyncpg
 
-from app import crud, validation
-from app.auth import Principal
 from app.contacts.schemas import Contact, ContactCreate, ContactUpdate
+from app.core import validation
+from app.core.db import queries
+from app.core.principal import Principal
 from app.customers.resource import customers
-from app.db import queries
 from app.events.repo import append_event
-from app.references import keep_customer, resolve_customer
-from app.resource import Filter, Hooks, Resource, bool_filter, lowercase_filter
+from app.resources import repo
+from app.resources.model import Filter, Hooks, Resource, bool_filter, lowercase_filter
+from app.resources.references import keep_customer, resolve_customer
 
 
 async def demote_primary(
@@ -21,7 +22,7 @@ async def demote_primary(
 ) -> None:
     """Clear the customer's current primary contact, with its own contact.updated event."""
     for row in await conn.fetch(queries["contacts.demote_primary"], customer_id, keep_id):
-        demoted = contacts.render(await crud.fetch(conn, contacts, principal, row["id"]))
+        demoted = contacts.render(await repo.fetch(conn, contacts, principal, row["id"]))
         await append_event(conn, principal, "contact.updated", demoted, {"is_primary": True})
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from app.validation import Email, ExternalId, MetadataInput, Reference, ShortText
+from app.core.validation import Email, ExternalId, MetadataInput, Reference, ShortText
 
 
 class ContactCreate(msgspec.Struct, forbid_unknown_fields=True):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from app import validation
+from app.core import validation
 from app.customers.schemas import Customer, CustomerCreate, CustomerUpdate
-from app.resource import Filter, Hooks, Resource, choice_filter, lowercase_filter
+from app.resources.model import Filter, Hooks, Resource, choice_filter, lowercase_filter
 
 
 def _normalise(values: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Literal
 
 import msgspec
 
-from app.validation import Domain, Email, ExternalId, MetadataInput, Name
+from app.core.validation import Domain, Email, ExternalId, MetadataInput, Name
 
 LifecycleStage = Literal["onboarding", "active", "at_risk", "churned"]
 

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 import asyncpg
 import msgspec
 
-from app.auth import Principal
-from app.crud import keyset_sql
-from app.db import APPLICATION_NAME, queries
-from app.errors import not_found
+from app.core.db import APPLICATION_NAME, queries
+from app.core.errors import not_found
+from app.core.ids import new_id, parse_reference
+from app.core.pagination import ListParams, SqlArgs, fetch_page
+from app.core.principal import Principal
 from app.events.schemas import EventData
-from app.ids import new_id, parse_reference
-from app.requests import ListParams
 
 INSERT_ATTEMPTS = 8
 
@@ -60,32 +58,18 @@ async def get_event(conn: asyncpg.Connection, principal: Principal, reference: s
     return row
 
 
-@lru_cache(maxsize=64)
-def _list_sql(type_filter: str | None, cursor: bool, descending: bool) -> str:
-    conditions = ["e.workspace_id = $1", "e.livemode = $2"]
-    if type_filter is not None:
-        operator = "like" if type_filter == "prefix" else "="
-        conditions.append(f"e.type {operator} ${len(conditions) + 1}")
-    if not descending:
-        # a tailing reader must never pass an event that an open transaction may still commit
-        conditions.append(f"e.created_at < ${len(conditions) + 1}")
-    return keyset_sql(queries["events.select"], "e", conditions, len(conditions), cursor,
-                      descending)
-
-
 async def list_events(
     conn: asyncpg.Connection, principal: Principal, params: ListParams, type_filter: str | None
 ) -> tuple[list[asyncpg.Record], bool]:
     """A page of the change feed; ascending pages stop at the commit horizon."""
-    args: list[Any] = [principal.workspace_id, principal.livemode]
-    kind = None
-    if type_filter is not None:
-        kind = "prefix" if type_filter.endswith(".*") else "exact"
-        args.append(type_filter[:-1] + "%" if kind == "prefix" else type_filter)
+    args = SqlArgs(principal.workspace_id, principal.livemode)
+    conditions = ["e.workspace_id = $1", "e.livemode = $2"]
+    if type_filter is not None and type_filter.endswith(".*"):
+        conditions.append(f"e.type like {args.add(type_filter[:-1] + '%')}")
+    elif type_filter is not None:
+        conditions.append(f"e.type = {args.add(type_filter)}")
     if not params.descending:
-        args.append(await conn.fetchval(queries["events.horizon"], APPLICATION_NAME))
-    if params.cursor is not None:
-        args.append(params.cursor)
-    args.append(params.limit + 1)
-    rows = await conn.fetch(_list_sql(kind, params.cursor is not None, params.descending), *args)
-    return rows[: params.limit], len(rows) > params.limit
+        # a tailing reader must never pass an event that an open transaction may still commit
+        horizon = await conn.fetchval(queries["events.horizon"], APPLICATION_NAME)
+        conditions.append(f"e.created_at < {args.add(horizon)}")
+    return await fetch_page(conn, queries["events.select"], "e", conditions, args, params)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from litestar import Request, Response, Router, get
 from litestar.params import FromPath
 
-from app.auth import principal_of
-from app.errors import InvalidRequest
+from app.core.errors import InvalidRequest
+from app.core.pagination import list_page
 from app.events.repo import get_event, list_events
 from app.events.schemas import EVENT_TYPES, Event
-from app.requests import parse_list_params
-from app.responses import json_response, list_page
+from app.http.auth import principal_of
+from app.http.parsing import parse_list_params
+from app.http.responses import json_response
 
 _PREFIXES = {event_type.split(".")[0] + ".*" for event_type in EVENT_TYPES}
 

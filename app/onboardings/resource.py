@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime
 
-from app import validation
+from app.core import validation
+from app.core.errors import Conflict
 from app.customers.resource import customers
-from app.errors import Conflict
 from app.onboardings.schemas import Onboarding, OnboardingCreate, OnboardingUpdate
-from app.references import keep_customer, resolve_customer
-from app.resource import Derived, Filter, Hooks, Resource, choice_filter
+from app.resources.model import Derived, Filter, Hooks, Resource, choice_filter
+from app.resources.references import keep_customer, resolve_customer
 
 STATUSES = ("active", "paused", "completed", "cancelled")
 # active <-> paused; active/paused -> completed or cancelled; completed -> active (reopen)

@@ -7,7 +7,7 @@ from typing import Literal
 
 import msgspec
 
-from app.validation import Email, ExternalId, MetadataInput, Name, Reference
+from app.core.validation import Email, ExternalId, MetadataInput, Name, Reference
 
 Status = Literal["active", "paused", "completed", "cancelled"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import msgspec
 
-from app.errors import InvalidRequest
+from app.core.errors import InvalidRequest
 from app.events.schemas import EVENT_TYPES
-from app.resource import Filter, Hooks, Resource, choice_filter
+from app.resources.model import Filter, Hooks, Resource, choice_filter
 from app.webhooks import signing, urls
 from app.webhooks.schemas import (
     WebhookEndpoint,

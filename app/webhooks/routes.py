@@ -5,13 +5,15 @@ from __future__ import annotations
 from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath
 
-from app import crud
-from app.auth import principal_of
+from app.core.pagination import ListPage, list_page
 from app.events.repo import get_event
-from app.idempotency import idempotent_post
-from app.requests import parse_list_params
-from app.responses import ListPage, json_response, list_page
-from app.webhooks.deliveries import get_deliveries, list_deliveries, redeliver
+from app.http.auth import principal_of
+from app.http.idempotency import idempotent_post
+from app.http.parsing import parse_list_params
+from app.http.responses import json_response
+from app.resources import repo
+from app.webhooks.deliveries import get_deliveries, list_deliveries
+from app.webhooks.fanout import redeliver
 from app.webhooks.resource import webhook_endpoints
 
 
@@ -21,7 +23,7 @@ async def list_deliveries_handler(request: Request, reference: FromPath[str]) ->
     params = parse_list_params(request.query_params, frozenset())
     principal = principal_of(request)
     async with request.app.state.pool.acquire() as conn:
-        endpoint_id = await crud.resolve_id(conn, webhook_endpoints, principal, reference, "id")
+        endpoint_id = await repo.resolve_id(conn, webhook_endpoints, principal, reference, "id")
         items, has_more, cursor = await list_deliveries(conn, principal, endpoint_id, params)
     return json_response(list_page(items, has_more, cursor, params.descending))
 

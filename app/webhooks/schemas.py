@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from app.validation import MetadataInput
+from app.core.validation import MetadataInput
 
 Url = Annotated[str, msgspec.Meta(min_length=1, max_length=2048)]
 EventFilter = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]

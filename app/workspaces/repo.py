@@ -8,8 +8,8 @@ import string
 
 import asyncpg
 
-from app.db import queries
-from app.ids import new_id
+from app.core.db import queries
+from app.core.ids import new_id
 
 LIVE_PREFIX = "pivotal_"
 TEST_PREFIX = "pivotal_test_"

@@ -104,16 +104,3 @@ select delivery_id, 'webhook_attempt' as object, api_timestamp(attempted_at) as 
 from webhook_attempts
 where delivery_id = any($1::text[])
 order by attempted_at, id;
-
--- name: prune_events
--- Delete a batch of events older than the retention (their deliveries and attempts cascade).
-delete from events
-where id in (select id from events where created_at < clock_timestamp() - make_interval(days => $1)
-             and fanned_out_at is not null limit $2);
-
--- name: prune_idempotency_keys
--- Delete a batch of stored idempotent responses past their 24 hours.
-delete from idempotency_keys
-where (workspace_id, livemode, key) in (
-    select workspace_id, livemode, key from idempotency_keys
-    where created_at < clock_timestamp() - interval '24 hours' limit $1);

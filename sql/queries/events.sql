@@ -24,3 +24,9 @@ from events e
 select coalesce(min(xact_start), now()) from pg_stat_activity
 where datname = current_database() and backend_type = 'client backend'
   and application_name = $1 and xact_start is not null;
+
+-- name: prune
+-- Delete a batch of events older than the retention (their deliveries and attempts cascade).
+delete from events
+where id in (select id from events where created_at < clock_timestamp() - make_interval(days => $1)
+             and fanned_out_at is not null limit $2);

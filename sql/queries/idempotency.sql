@@ -16,3 +16,10 @@ values ($1, $2, $3, $4, $5, $6, $7, $8)
 on conflict (workspace_id, livemode, key) do update
 set method = excluded.method, path = excluded.path, fingerprint = excluded.fingerprint,
     status = excluded.status, response = excluded.response, created_at = clock_timestamp();
+
+-- name: prune
+-- Delete a batch of stored idempotent responses past their 24 hours.
+delete from idempotency_keys
+where (workspace_id, livemode, key) in (
+    select workspace_id, livemode, key from idempotency_keys
+    where created_at < clock_timestamp() - interval '24 hours' limit $1);

@@ -11,8 +11,8 @@ from typing import Any
 import asyncpg
 import click
 
-from app.cli_stack import stack
 from app.settings import Settings, SettingsError
+from devtools.cli import stack
 
 
 def _print(obj: Any) -> None:
@@ -95,7 +95,7 @@ def keys_revoke(key_id: str) -> None:
 @click.option("--dump-schema", is_flag=True, help="rewrite sql/schema.sql afterwards")
 def migrate(dump_schema: bool) -> None:
     """Apply the SQL migrations (dbmate)."""
-    from app.migrations import migrate as run_migrations
+    from app.ops.migrations import migrate as run_migrations
 
     try:
         run_migrations(_settings().database_url, dump_schema=dump_schema)
@@ -110,7 +110,7 @@ def migrate(dump_schema: bool) -> None:
 @click.option("--workers", default=1, show_default=True, type=int)
 def serve(host: str, port: int, workers: int) -> None:
     """Run the API server."""
-    from app.server import serve as run_server
+    from app.ops.server import serve as run_server
 
     settings = _settings()  # fail early, with a clear message, on bad configuration
     run_server(host=host, port=port, workers=workers, settings=settings)
@@ -128,7 +128,7 @@ def worker() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 def dev(port: int) -> None:
     """Start the local stack, migrate, create a dev key, and run the API and worker."""
-    from app.devrun import run_dev
+    from devtools.devrun import run_dev
 
     run_dev(port)
 

@@ -18,10 +18,10 @@ from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import ServiceUnavailable
-from app.logs import log_request
-from app.looptimer import LoopTimer
-from app.responses import encode
+from app.core.errors import ServiceUnavailable
+from app.core.logs import log_request
+from app.core.looptimer import LoopTimer
+from app.http.responses import encode
 
 log = logging.getLogger("pivotal.http")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.ratelimit import HEADER_NAMES
-from app.resource import Resource
+from app.http.ratelimit import HEADER_NAMES
+from app.resources.model import Resource
 
 HEADER_REF = "#/components/headers/{name}"
 HEADERS: dict[str, dict[str, Any]] = {

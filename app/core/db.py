@@ -12,7 +12,7 @@ import msgspec
 
 from app.settings import Settings
 
-QUERIES_DIR = Path(__file__).resolve().parent.parent / "sql" / "queries"
+QUERIES_DIR = Path(__file__).resolve().parents[2] / "sql" / "queries"
 _HEADER = re.compile(r"^-- name: (?P<name>[a-z0-9_.]+)\s*$", re.MULTILINE)
 
 

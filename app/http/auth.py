@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import time
-from typing import NamedTuple
 
 import asyncpg
 from litestar import Request
 from litestar.types import Scope
 
-from app.db import queries
-from app.errors import AuthenticationFailed
+from app.core.db import queries
+from app.core.errors import AuthenticationFailed
+from app.core.principal import Principal
 from app.workspaces.repo import LIVE_PREFIX, TEST_PREFIX, hash_key
-
-
-class Principal(NamedTuple):
-    """Who is calling: the key, its workspace, and the mode its objects live in."""
-
-    key_id: str
-    workspace_id: str
-    livemode: bool
 
 
 class KeyCache:

@@ -14,12 +14,12 @@ import asyncpg
 from pypika import Parameter, PostgreSQLQuery, Table
 from pypika.terms import Criterion
 
-from app.auth import Principal
-from app.db import queries
-from app.errors import Conflict, not_found
-from app.ids import new_id, parse_reference
-from app.requests import ListParams
-from app.resource import Resource
+from app.core.db import queries
+from app.core.errors import Conflict, not_found
+from app.core.ids import new_id, parse_reference
+from app.core.pagination import ListParams, SqlArgs, fetch_page
+from app.core.principal import Principal
+from app.resources.model import Resource
 
 # created_at is unique per list scope; a clash on the same microsecond is retried this often
 INSERT_ATTEMPTS = 8
@@ -45,29 +45,6 @@ def _get_sql(resource: Resource, by_display_id: bool, lock: str | None) -> str:
     key = t.display_id if by_display_id else t.id
     sql = f"{queries[resource.table + '.select']} where {_scope(t) & (key == Parameter('$3'))}"
     return sql + LOCKS[lock]
-
-
-def keyset_sql(select: str, alias: str, conditions: list[str], bound: int, cursor: bool,
-               descending: bool) -> str:
-    """A keyset page of `select`: `conditions` use parameters $1..$`bound`; the cursor (if
-    any) and then the limit take the next ones. Every list in the API is paged this way."""
-    where = list(conditions)
-    if cursor:
-        bound += 1
-        where.append(f"{alias}.created_at {'<' if descending else '>'} ${bound}")
-    direction = "desc" if descending else "asc"
-    return (f"{select} where {' and '.join(where)} "
-            f"order by {alias}.created_at {direction} limit ${bound + 1}")
-
-
-@lru_cache(maxsize=512)
-def _list_sql(resource: Resource, columns: tuple[str, ...], cursor: bool, descending: bool) -> str:
-    t = Table(resource.table, alias="t")
-    where = _scope(t)
-    for index, column in enumerate(columns, start=3):
-        where &= t.field(column) == Parameter(f"${index}")
-    select = queries[resource.table + ".select"]
-    return keyset_sql(select, "t", [str(where)], len(columns) + 2, cursor, descending)
 
 
 async def fetch(
@@ -109,16 +86,12 @@ async def list_page(
     params: ListParams,
     filters: dict[str, Any],
 ) -> tuple[list[asyncpg.Record], bool]:
-    """One keyset page: rows after the cursor in created_at order, and whether more follow."""
-    columns = tuple(sorted(filters))
-    sql = _list_sql(resource, columns, params.cursor is not None, params.descending)
-    args: list[Any] = [principal.workspace_id, principal.livemode]
-    args += [filters[column] for column in columns]
-    if params.cursor is not None:
-        args.append(params.cursor)
-    args.append(params.limit + 1)
-    rows = await conn.fetch(sql, *args)
-    return rows[: params.limit], len(rows) > params.limit
+    """One keyset page of live objects, narrowed by `filters` (column -> value)."""
+    args = SqlArgs(principal.workspace_id, principal.livemode)
+    conditions = ["t.workspace_id = $1", "t.livemode = $2", "t.deleted_at is null"]
+    conditions += [f"t.{column} = {args.add(value)}" for column, value in filters.items()]
+    select = queries[resource.table + ".select"]
+    return await fetch_page(conn, select, "t", conditions, args, params)
 
 
 @lru_cache(maxsize=64)

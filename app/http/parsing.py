@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import msgspec
 from litestar import Request
 
-from app.errors import (
+from app.core.errors import (
     InvalidJson,
     InvalidRequest,
     ParameterMissing,
@@ -17,6 +17,7 @@ from app.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
+from app.core.pagination import ListParams
 
 T = TypeVar("T")
 MAX_BODY_BYTES = 1024 * 1024
@@ -110,13 +111,6 @@ async def read_body(request: Request, kind: type[T]) -> T:
     if not raw.strip():
         raise InvalidJson("Request body is empty; send a JSON object")
     return decode_json(raw, kind)
-
-
-class ListParams(msgspec.Struct, frozen=True):
-    limit: int
-    cursor: datetime | None
-    descending: bool
-    filters: dict[str, str]
 
 
 def parse_cursor(raw: str) -> datetime:

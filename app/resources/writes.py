@@ -11,10 +11,11 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from app import crud, validation
-from app.auth import Principal
+from app.core import validation
+from app.core.principal import Principal
 from app.events.repo import append_event
-from app.resource import Resource
+from app.resources import repo
+from app.resources.model import Resource
 
 UNSET = msgspec.UNSET
 
@@ -38,7 +39,7 @@ async def create_object(
     values["metadata"] = validation.metadata({}, values.get("metadata") or {})
     values = await resource.hooks.prepare_create(conn, principal, values)
     unique = resource.hooks.unique_values(resource, values, None)
-    row = await crud.insert(
+    row = await repo.insert(
         conn, resource, principal, [values[f] for f in resource.insert_fields], unique
     )
     created = resource.render(row)
@@ -55,7 +56,7 @@ async def update_object(
     patch: msgspec.Struct,
 ) -> msgspec.Struct:
     """Apply a PATCH; a PATCH that changes nothing writes nothing and emits nothing."""
-    current = resource.render(await crud.fetch(conn, resource, principal, reference, lock="update"))
+    current = resource.render(await repo.fetch(conn, resource, principal, reference, lock="update"))
     requested = {name: value for name, value in _fields(patch).items() if value is not UNSET}
     if "metadata" in requested:
         requested["metadata"] = validation.metadata(current.metadata, requested["metadata"] or {})
@@ -67,7 +68,7 @@ async def update_object(
     columns = {resource.column(name): value for name, value in new.items()}
     columns.update(derived.columns)
     unique = resource.hooks.unique_values(resource, new, current)
-    updated_at = await crud.update(conn, resource, principal, current.id, columns, unique)
+    updated_at = await repo.update(conn, resource, principal, current.id, columns, unique)
     new.update(derived.fields)
     updated = msgspec.structs.replace(current, **new, updated_at=updated_at)
     previous = {name: getattr(current, name) for name in new}
@@ -80,11 +81,11 @@ async def delete_object(
     conn: asyncpg.Connection, resource: Resource, principal: Principal, reference: str
 ) -> Deleted:
     """Soft-delete an object and, in the same transaction, the objects that belong to it."""
-    row = await crud.fetch(conn, resource, principal, reference, lock="update")
+    row = await repo.fetch(conn, resource, principal, reference, lock="update")
     deleted = resource.render(row)
     for child in resource.children:
         await _delete_children(conn, child, principal, deleted.id)
-    await crud.soft_delete(conn, resource, [deleted.id])
+    await repo.soft_delete(conn, resource, [deleted.id])
     await _announce(conn, resource, principal, "deleted", deleted)
     return Deleted("deleted", deleted.id, deleted.display_id, True)
 
@@ -92,10 +93,10 @@ async def delete_object(
 async def _delete_children(
     conn: asyncpg.Connection, child: Resource, principal: Principal, parent_id: str
 ) -> None:
-    rows = await crud.fetch_children(conn, child, principal, parent_id)
+    rows = await repo.fetch_children(conn, child, principal, parent_id)
     if not rows:
         return
-    await crud.soft_delete(conn, child, [row["id"] for row in rows])
+    await repo.soft_delete(conn, child, [row["id"] for row in rows])
     for row in rows:
         await _announce(conn, child, principal, "deleted", child.render(row))
 

@@ -22,7 +22,7 @@ from typing import NamedTuple
 import redis.asyncio as aioredis
 import redis.exceptions
 
-from app.errors import RateLimited
+from app.core.errors import RateLimited
 from app.settings import Settings
 
 log = logging.getLogger("pivotal.ratelimit")

@@ -9,8 +9,8 @@ from typing import Any, NamedTuple
 import asyncpg
 import msgspec
 
-from app.auth import Principal
-from app.errors import InvalidRequest
+from app.core.errors import InvalidRequest
+from app.core.principal import Principal
 
 # parse(value) -> the filter's SQL value; raises InvalidRequest with the filter's field
 FilterParser = Callable[[str, str], object]

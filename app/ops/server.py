@@ -22,7 +22,7 @@ from types import FrameType
 
 import uvicorn
 
-from app.logs import log_config
+from app.core.logs import log_config
 from app.settings import Settings
 
 log = logging.getLogger("pivotal.server")

@@ -7,13 +7,14 @@ from typing import Any
 from litestar import Request, Response, Router, delete, get, patch, post
 from litestar.params import FromPath
 
-from app import crud, writes
-from app.auth import principal_of
-from app.db import transaction
-from app.idempotency import idempotent_post
-from app.requests import parse_list_params, read_body
-from app.resource import Resource
-from app.responses import json_response, list_page
+from app.core.db import transaction
+from app.core.pagination import list_page
+from app.http.auth import principal_of
+from app.http.idempotency import idempotent_post
+from app.http.parsing import parse_list_params, read_body
+from app.http.responses import json_response
+from app.resources import repo, writes
+from app.resources.model import Resource
 
 
 async def parse_filters(conn, resource: Resource, principal, raw: dict[str, str]) -> dict[str, Any]:
@@ -24,7 +25,7 @@ async def parse_filters(conn, resource: Resource, principal, raw: dict[str, str]
             continue
         value = spec.parse(spec.name, raw[spec.name])
         if spec.references is not None:
-            value = await crud.resolve_id(conn, spec.references, principal, value, spec.name)
+            value = await repo.resolve_id(conn, spec.references, principal, value, spec.name)
         filters[spec.column] = value
     return filters
 
@@ -49,14 +50,14 @@ def resource_router(resource: Resource) -> Router:
         principal = principal_of(request)
         async with request.app.state.pool.acquire() as conn:
             filters = await parse_filters(conn, resource, principal, params.filters)
-            rows, has_more = await crud.list_page(conn, resource, principal, params, filters)
+            rows, has_more = await repo.list_page(conn, resource, principal, params, filters)
         items = [resource.render(row) for row in rows]
         return json_response(list_page(items, has_more, rows[-1]["cursor"] if rows else None, params.descending))
 
     @get("/{reference:str}")
     async def retrieve_handler(request: Request, reference: FromPath[str]) -> Response:
         async with request.app.state.pool.acquire() as conn:
-            row = await crud.fetch(conn, resource, principal_of(request), reference)
+            row = await repo.fetch(conn, resource, principal_of(request), reference)
         return json_response(resource.render(row))
 
     @patch("/{reference:str}")

@@ -7,7 +7,7 @@ import asyncio
 import msgspec
 from litestar import Request, Response, get
 
-from app.responses import json_response
+from app.http.responses import json_response
 
 CHECK_TIMEOUT = 2.0
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import asyncpg
 
-from app import crud
-from app.auth import Principal
-from app.errors import InvalidRequest
+from app.core.errors import InvalidRequest
+from app.core.principal import Principal
+from app.resources import repo
 
 
 async def resolve_customer(
@@ -21,7 +21,7 @@ async def resolve_customer(
     """
     from app.customers.resource import customers
 
-    return await crud.resolve_id(conn, customers, principal, reference, "customer", lock=lock)
+    return await repo.resolve_id(conn, customers, principal, reference, "customer", lock=lock)
 
 
 async def keep_customer(

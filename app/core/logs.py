@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 
-from app.looptimer import LoopTimer
+from app.core.looptimer import LoopTimer
 
 access_log = logging.getLogger("pivotal.http")
 # request lines are written in batches: at most this late, at most this many at a time

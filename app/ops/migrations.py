@@ -10,9 +10,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from app.devstack import PG_BIN as POSTGRES_BIN_PATH
+from devtools.devstack import PG_BIN as POSTGRES_BIN_PATH
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS_DIR = ROOT / "sql" / "migrations"
 SCHEMA_FILE = ROOT / "sql" / "schema.sql"
 

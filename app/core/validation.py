@@ -7,7 +7,7 @@ from typing import Annotated
 
 import msgspec
 
-from app.errors import InvalidRequest
+from app.core.errors import InvalidRequest
 
 MAX_METADATA_KEYS = 50
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")

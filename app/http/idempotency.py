@@ -14,10 +14,10 @@ from typing import Any, NamedTuple
 import asyncpg
 from litestar import Request, Response
 
-from app.auth import Principal
-from app.db import queries, transaction
-from app.errors import Conflict, InvalidRequest
-from app.responses import encode
+from app.core.db import queries, transaction
+from app.core.errors import Conflict, InvalidRequest
+from app.core.principal import Principal
+from app.http.responses import encode
 
 HEADER = "idempotency-key"
 MAX_KEY_LENGTH = 255

@@ -1,4 +1,4 @@
-"""`pivotal stack`: the embedded PostgreSQL and Redis of app.devstack, from the shell."""
+"""`pivotal stack`: the embedded PostgreSQL and Redis of devtools.devstack, from the shell."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import asdict
 
 import click
 
-from app import devstack
+from devtools import devstack
 
 name_option = click.option(
     "--name", default="dev", show_default=True, help="Which stack: its data lives in .local/NAME/."

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import asyncpg
 
-from app import devstack
-from app.migrations import migrate
+from app.ops.migrations import migrate
 from app.workspaces.repo import (
     WorkspaceError,
     create_key,
@@ -22,6 +21,7 @@ from app.workspaces.repo import (
     find_workspace,
     hash_key,
 )
+from devtools import devstack
 
 WORKSPACE_NAME = "development"
 
@@ -94,8 +94,8 @@ def run_dev(port: int) -> None:
         print(_banner(key, port), flush=True)
         _run_until_interrupted(
             [
-                [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-                [sys.executable, "-m", "app.cli", "worker"],
+                [sys.executable, "-m", "app.ops.cli", "serve", "--port", str(port)],
+                [sys.executable, "-m", "app.ops.cli", "worker"],
             ],
             env,
         )

@@ -1,0 +1,193 @@
+"""The OpenAPI 3.1 document, built from the resource descriptions, and its rendered reference.
+
+Built once at startup from the same structs that decode requests and encode responses, so
+the document cannot drift from what the API accepts and answers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, get
+
+from app.core.errors import ErrorEnvelope
+from app.events.schemas import EVENT_TYPES
+from app.http.health import Health
+from app.openapi import exact as openapi_exact
+from app.openapi import webhooks
+from app.openapi.parts import (
+    REF,
+    error_components,
+    error_responses,
+    id_parameter,
+    idempotency_header,
+    json_body,
+    list_parameters,
+    list_schema,
+    ref,
+)
+from app.resources.model import Filter, Resource, bool_filter
+from app.resources.writes import Deleted
+
+_DOCS_HTML = """<!doctype html>
+<html><head><title>Pivotal API reference</title><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><script id="api-reference" data-url="/api/v1/openapi.json"></script>
+<script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference@1"></script></body></html>"""
+
+
+def _filter_parameter(spec: Filter) -> dict[str, Any]:
+    """A list filter as its parser reads it: a boolean, one of some choices, or a string."""
+    schema: dict[str, Any] = {"type": "string"}
+    if spec.parse is bool_filter:
+        schema = {"type": "boolean"}
+    elif choices := getattr(spec.parse, "choices", None):
+        schema["enum"] = list(choices)
+    parameter = {"name": spec.name, "in": "query", "schema": schema}
+    if spec.references is not None:
+        parameter["description"] = f"The {spec.references.object}'s id (cuid) or display_id"
+    return parameter
+
+
+def _resource_paths(resource: Resource) -> dict[str, Any]:
+    kind, read, created = resource.object, ref(resource.read), ref(resource.created)
+    filters = [_filter_parameter(f) for f in resource.filters]
+    # a list answers 404 only when a filter names another object that does not exist
+    list_errors = (400, 404) if any(f.references for f in resource.filters) else (400,)
+    # a create meets 404 only naming a parent; an update meets 409 only on a unique field
+    create_errors = (400, 409, 413, 415) + ((404,) if resource.parent else ())
+    update_errors = (400, 404, 413, 415) + ((409,) if resource.unique_fields else ())
+    create_example, update_example = openapi_exact.EXAMPLES.get(kind, (None, None))
+    body = {"required": True, "content": json_body(ref(resource.create), create_example)}
+    patch_body = {"required": True, "content": json_body(ref(resource.update), update_example)}
+    tag = [resource.table]
+    return {
+        resource.path: {
+            "post": {
+                "operationId": f"create_{kind}", "tags": tag, "summary": f"Create a {kind}",
+                "parameters": [idempotency_header()], "requestBody": body,
+                "responses": {"201": {"description": f"The new {kind}", "content": json_body(created)},
+                              **error_responses(create_errors)},
+            },
+            "get": {
+                "operationId": f"list_{resource.table}", "tags": tag,
+                "summary": f"List {resource.table}, newest first",
+                "parameters": list_parameters(filters),
+                "responses": {"200": {"description": "A page", "content": json_body(list_schema(read))},
+                              **error_responses(list_errors)},
+            },
+        },
+        resource.path + "/{id}": {
+            "parameters": [id_parameter(kind)],
+            "get": {
+                "operationId": f"get_{kind}", "tags": tag, "summary": f"Retrieve a {kind}",
+                "responses": {"200": {"description": f"The {kind}", "content": json_body(read)},
+                              **error_responses((404,))},
+            },
+            "patch": {
+                "operationId": f"update_{kind}", "tags": tag,
+                "summary": f"Update a {kind}; only the given fields change", "requestBody": patch_body,
+                "responses": {"200": {"description": f"The updated {kind}", "content": json_body(read)},
+                              **error_responses(update_errors)},
+            },
+            "delete": {
+                "operationId": f"delete_{kind}", "tags": tag, "summary": f"Delete a {kind}",
+                "responses": {"200": {"description": "Deleted", "content": json_body(ref(Deleted))},
+                              **error_responses((404,))},
+            },
+        },
+    }
+
+
+def _event_paths() -> dict[str, Any]:
+    event = {"$ref": REF.format(name="Event")}
+    type_filter = {
+        "name": "type", "in": "query",
+        "description": "An event type, or a family such as customer.*",
+        "schema": {"type": "string",
+                   "enum": [*EVENT_TYPES, "*", *sorted({t.split('.')[0] + '.*' for t in EVENT_TYPES})]},
+    }
+    return {
+        "/events": {"get": {
+            "operationId": "list_events", "tags": ["events"],
+            "summary": "The change feed; order=asc with a saved cursor tails it without gaps",
+            "parameters": list_parameters([type_filter]),
+            "responses": {"200": {"description": "A page", "content": json_body(list_schema(event))},
+                          **error_responses((400,))},
+        }},
+        "/events/{id}": {
+            "parameters": [id_parameter("event")],
+            "get": {"operationId": "get_event", "tags": ["events"], "summary": "Retrieve an event",
+                    "responses": {"200": {"description": "The event", "content": json_body(event)},
+                                  **error_responses((404,))}},
+        },
+    }
+
+
+def _health_paths() -> dict[str, Any]:
+    health = json_body(ref(Health))
+    return {"/health": {"get": {
+        "operationId": "health", "tags": ["health"], "security": [],
+        "summary": "The state of PostgreSQL and Redis",
+        "responses": {"200": {"description": "Both up", "content": health},
+                      "503": {"description": "One is down", "content": health}},
+    }}}
+
+
+def _event_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["object", "id", "display_id", "type", "livemode", "created_at", "data"],
+        "properties": {
+            "object": {"const": "event"}, "id": {"type": "string"},
+            "display_id": {"type": "integer"}, "type": {"type": "string", "enum": list(EVENT_TYPES)},
+            "livemode": {"type": "boolean"}, "created_at": {"type": "string"},
+            "data": {"type": "object", "required": ["object"], "properties": {
+                "object": {"type": "object"}, "previous_attributes": {"type": "object"}}},
+        },
+    }
+
+
+def build_document(resources: tuple[Resource, ...]) -> dict[str, Any]:
+    structs = [ErrorEnvelope, Deleted, Health, *webhooks.STRUCTS]
+    paths: dict[str, Any] = {}
+    for resource in resources:
+        structs += [resource.read, resource.created, resource.create, resource.update]
+        paths.update(_resource_paths(resource))
+    paths.update(_event_paths())
+    paths.update(webhooks.paths())
+    paths.update(_health_paths())
+    _, components = msgspec.json.schema_components(structs, ref_template=REF)
+    components["Event"] = _event_schema()
+    components.update(error_components())
+    openapi_exact.pin_objects(components, resources)
+    openapi_exact.add_response_headers(paths)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Pivotal API", "version": "1",
+                 "description": "Customers, contacts, onboardings, events and webhooks."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "headers": openapi_exact.HEADERS,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "pivotal_… or pivotal_test_… key"}},
+        },
+    }
+
+
+def handlers(resources: tuple[Resource, ...]) -> list:
+    document = msgspec.json.encode(build_document(resources))
+
+    @get("/openapi.json", include_in_schema=False)
+    async def openapi_handler(request: Request) -> Response:
+        return Response(content=document, media_type="application/json")
+
+    @get("/docs", include_in_schema=False, media_type="text/html")
+    async def docs_handler() -> str:
+        return _DOCS_HTML
+
+    return [openapi_handler, docs_handler]
