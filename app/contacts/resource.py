@@ -59,9 +59,6 @@ contacts = Resource(
     read=Contact,
     create=ContactCreate,
     update=ContactUpdate,
-    insert_fields=(
-        "customer", "email", "name", "title", "phone", "is_primary", "external_id", "metadata",
-    ),
     unique_fields=("external_id", "email"),
     filters=(
         Filter("customer", "customer_id", references=customers),

@@ -78,9 +78,6 @@ onboardings = Resource(
     read=Onboarding,
     create=OnboardingCreate,
     update=OnboardingUpdate,
-    insert_fields=(
-        "customer", "name", "status", "owner_email", "target_date", "external_id", "metadata",
-    ),
     filters=(
         Filter("customer", "customer_id", references=customers),
         Filter("status", "status", choice_filter(*STATUSES)),

@@ -38,11 +38,14 @@ def resource_router(resource: Resource) -> Router:
         body = await read_body(request, resource.create)
         await resource.hooks.check(request.app.state.settings, body)
         principal = principal_of(request)
-        return await idempotent_post(
-            request,
-            principal,
-            lambda conn: writes.create_object(conn, resource, principal, body),
-        )
+        try:
+            return await idempotent_post(
+                request,
+                principal,
+                lambda conn: writes.create_object(conn, resource, principal, body),
+            )
+        except repo.UniqueClash as clash:  # rolled back by now: name the holder
+            raise await repo.explain_clash(request.app.state.pool, principal, clash) from None
 
     @get("/")
     async def list_handler(request: Request) -> Response:
@@ -64,10 +67,12 @@ def resource_router(resource: Resource) -> Router:
     async def update_handler(request: Request, reference: FromPath[str]) -> Response:
         body = await read_body(request, resource.update)
         await resource.hooks.check(request.app.state.settings, body)
-        async with transaction(request.app.state.pool) as conn:
-            updated = await writes.update_object(
-                conn, resource, principal_of(request), reference, body
-            )
+        principal = principal_of(request)
+        try:
+            async with transaction(request.app.state.pool) as conn:
+                updated = await writes.update_object(conn, resource, principal, reference, body)
+        except repo.UniqueClash as clash:  # rolled back by now: name the holder
+            raise await repo.explain_clash(request.app.state.pool, principal, clash) from None
         return json_response(updated)
 
     @delete("/{reference:str}", status_code=200)

@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from app import registry
 from app.core import validation
 from app.core.principal import Principal
 from app.events.repo import append_event
@@ -39,9 +40,7 @@ async def create_object(
     values["metadata"] = validation.metadata({}, values.get("metadata") or {})
     values = await resource.hooks.prepare_create(conn, principal, values)
     unique = resource.hooks.unique_values(resource, values, None)
-    row = await repo.insert(
-        conn, resource, principal, [values[f] for f in resource.insert_fields], unique
-    )
+    row = await repo.insert(conn, resource, principal, values, unique)
     created = resource.render(row)
     await _announce(conn, resource, principal, "created", created)
     await resource.hooks.after_write(conn, principal, created, None)
@@ -83,7 +82,7 @@ async def delete_object(
     """Soft-delete an object and, in the same transaction, the objects that belong to it."""
     row = await repo.fetch(conn, resource, principal, reference, lock="update")
     deleted = resource.render(row)
-    for child in resource.children:
+    for child in registry.children(resource):
         await _delete_children(conn, child, principal, deleted.id)
     await repo.soft_delete(conn, resource, [deleted.id])
     await _announce(conn, resource, principal, "deleted", deleted)
