@@ -31,16 +31,16 @@ from app.events.schemas import EventData
 from app.onboardings.resource import onboardings
 from app.ops import server
 from app.resources.model import Resource
-from app.resources.repo import INSERT_ATTEMPTS, _get_sql, _insert_sql, _update_sql, list_query
+from app.resources.repo import INSERT_ATTEMPTS, get_sql, _insert_sql, _update_sql, list_query
 from app.settings import Settings
 
 WORKSPACE_HEADER = "x-bench-workspace"
 LIVEMODE = True
 
 # the very SQL text the API sends, taken from the same builders
-GET_BY_DISPLAY_ID = _get_sql(customers, True, None)
-GET_BY_ID = _get_sql(customers, False, None)
-GET_FOR_UPDATE = _get_sql(customers, True, "update")
+GET_BY_DISPLAY_ID = get_sql(customers, "display_id", None)
+GET_BY_ID = get_sql(customers, "id", None)
+GET_FOR_UPDATE = get_sql(customers, "display_id", "update")
 _ANYONE = Principal("", "", LIVEMODE)
 _FIRST, _AFTER = ListParams(10, None, True, {}), ListParams(10, datetime.now(), True, {})
 LIST_FIRST = list_query(customers, _ANYONE, _FIRST, {})[0]

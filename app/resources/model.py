@@ -44,13 +44,15 @@ def choice_filter(*choices: str) -> FilterParser:
 class Filter:
     """A list filter: `?name=value` compares `column` to the parsed value.
 
-    With `references`, the value is another object's id or display_id, resolved to its cuid.
+    With `references`, the value is another object's id or display_id (or its `reference_key`
+    column, such as external_id), resolved to its cuid.
     """
 
     name: str
     column: str
     parse: FilterParser = text_filter
     references: Resource | None = None
+    reference_key: str | None = None
 
 
 class Derived(NamedTuple):

@@ -40,11 +40,10 @@ LOCKS = {None: "", "update": " for update of t", "share": " for share of t",
 
 
 @lru_cache(maxsize=512)
-def _get_sql(resource: Resource, by_display_id: bool, lock: str | None) -> str:
+def get_sql(resource: Resource, column: str, lock: str | None) -> str:
     t = Table(resource.table, alias="t")
-    key = t.display_id if by_display_id else t.id
-    sql = f"{queries[resource.table + '.select']} where {_scope(t) & (key == Parameter('$3'))}"
-    return sql + LOCKS[lock]
+    condition = _scope(t) & (t.field(column) == Parameter("$3"))
+    return f"{queries[resource.table + '.select']} where {condition}{LOCKS[lock]}"
 
 
 async def fetch(
@@ -55,13 +54,19 @@ async def fetch(
     *,
     field: str | None = None,
     lock: str | None = None,
+    key: str | None = None,
 ) -> asyncpg.Record:
-    """The live object a reference (cuid or display_id) names in the caller's scope, or 404."""
-    key = parse_reference(reference)
+    """The live object a reference (cuid or display_id) names in the caller's scope, or 404.
+
+    With `key` (a unique column such as external_id), the reference is that column's value.
+    """
+    value: object = reference if key is not None else parse_reference(reference)
+    if key is None:
+        key = "display_id" if isinstance(value, int) else "id"
     row = None
-    if key is not None:
-        sql = _get_sql(resource, isinstance(key, int), lock)
-        row = await conn.fetchrow(sql, principal.workspace_id, principal.livemode, key)
+    if isinstance(value, str | int):
+        sql = get_sql(resource, key, lock)
+        row = await conn.fetchrow(sql, principal.workspace_id, principal.livemode, value)
     if row is None:
         raise not_found(resource.object, reference, field)
     return row
