@@ -32,6 +32,9 @@ class ContactHooks(Hooks):
             values["email"] = validation.email(values["email"], "email")
         return values
 
+    def writes_other_rows(self, create, patch):
+        return bool(create.is_primary) or patch.is_primary is True
+
     async def prepare_create(self, conn, principal, values):
         # a new primary serialises on its customer's row, so two can never both win
         lock = "no key update" if values["is_primary"] else "share"

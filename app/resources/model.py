@@ -84,6 +84,15 @@ class Hooks:
         """Columns that change because of `new` (e.g. a status's timestamp)."""
         return NO_DERIVED
 
+    def columns(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A batch update's row of API values as its columns take them (dates...)."""
+        return row
+
+    def writes_other_rows(self, create: Any, patch: Any) -> bool:
+        """Whether writing this batch item changes other objects too (demoting the previous
+        primary contact): such batches are applied item by item."""
+        return False
+
     async def prepare_create(
         self, conn: asyncpg.Connection, principal: Principal, values: dict[str, Any]
     ) -> dict[str, Any]:

@@ -33,3 +33,40 @@ where workspace_id = $1 and livemode = $2 and customer_id = $3 and email_normali
 update contacts set is_primary = false, updated_at = clock_timestamp()
 where customer_id = $1 and is_primary and deleted_at is null and id <> $2
 returning id;
+
+-- name: insert_many
+-- New contacts, one per array element, in order; elements whose created_at lands on a taken
+-- microsecond insert nothing (the caller tries them again), any other unique clash raises.
+-- Their created_at values are one statement time plus a microsecond per element.
+insert into contacts (id, workspace_id, livemode, display_id, customer_id, email, name, title,
+                      phone, is_primary, external_id, metadata, created_at, updated_at)
+select v.id, :workspace_id, :livemode,
+       nextval(display_id_sequence(:workspace_id, :livemode, 'contact')::regclass), v.customer,
+       v.email, v.name, v.title, v.phone, v.is_primary, v.external_id, v.metadata, now.ts, now.ts
+from unnest(:id::text[], :customer::text[], :email::text[], :name::text[], :title::text[],
+            :phone::text[], :is_primary::boolean[], :external_id::text[], :metadata::jsonb[])
+     with ordinality as v(id, customer, email, name, title, phone, is_primary, external_id,
+                          metadata, position)
+cross join (select clock_timestamp() as ts) as base
+cross join lateral (select base.ts + (v.position - 1) * interval '1 microsecond' as ts) as now
+order by v.position
+on conflict (workspace_id, livemode, created_at) do nothing
+
+-- name: update_many
+-- Contacts (locked by the caller) set to their new values; answers each new updated_at.
+update contacts t
+set email = v.email, name = v.name, title = v.title, phone = v.phone,
+    is_primary = v.is_primary, external_id = v.external_id, metadata = v.metadata,
+    updated_at = clock_timestamp()
+from unnest(:id::text[], :email::text[], :name::text[], :title::text[], :phone::text[],
+            :is_primary::boolean[], :external_id::text[], :metadata::jsonb[])
+     as v(id, email, name, title, phone, is_primary, external_id, metadata)
+where t.id = v.id
+returning t.id, api_timestamp(t.updated_at) as updated_at;
+
+-- name: find_many_by_email
+-- Live contacts holding (customer, email) pairs, in any case; answers the pair as asked.
+select c.id, v.customer_id, v.email
+from unnest(:customer_id::text[], :email::text[]) as v(customer_id, email)
+join contacts c on c.customer_id = v.customer_id and c.email_normalized = lower(v.email)
+where c.workspace_id = :workspace_id and c.livemode = :livemode and c.deleted_at is null;
