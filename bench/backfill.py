@@ -125,8 +125,8 @@ async def _events(database_url: str) -> int:
 
 
 async def _run(database_url: str, redis_url: str, key: str) -> dict:
-    count = int(os.environ.get("BACKFILL_OBJECTS", 10_000 if QUICK else 100_000))
-    clients = int(os.environ.get("BACKFILL_CLIENTS", 8))
+    count = int(os.environ.get("BACKFILL_OBJECTS") or (10_000 if QUICK else 100_000))
+    clients = int(os.environ.get("BACKFILL_CLIENTS") or 8)
     env = server_env(database_url, redis_url)
     env.update(PIVOTAL_RATE_LIMIT_PER_SECOND="0")
     port = free_port()
