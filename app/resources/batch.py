@@ -179,7 +179,9 @@ async def _upsert_set_based(conn: asyncpg.Connection, resource: Resource, princi
     plan = _plan(resource, items, {k: resource.render(r) for k, r in existing.items()},
                  named, customers)
     await _refuse_taken_unique_values(conn, resource, principal, plan)
-    created = await repo.insert_many(conn, resource, principal, [v for _, v in plan.creates])
+    created = []
+    if plan.creates:
+        created = await repo.insert_many(conn, resource, principal, [v for _, v in plan.creates])
     events: list[tuple[int, str, Any, dict[str, Any] | None]] = []
     for (index, _), row in zip(plan.creates, created, strict=True):
         obj = resource.render(row)
