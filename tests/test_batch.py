@@ -5,6 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from litestar.testing import AsyncTestClient
+
+from app.main import create_app
+from tests.conftest import make_settings
 
 
 async def batch(client, auth, path, items, **headers):
@@ -281,3 +285,22 @@ async def test_batch_events_are_those_of_the_single_calls_in_item_order(client, 
         ("customer.created", "Newer")]
     displayed = [r["data"]["display_id"] for r in results]
     assert displayed[0] < displayed[2]
+
+
+async def test_a_batch_of_100_counts_as_one_request_against_the_rate_limit(database_url, servers,
+                                                                          workspace):
+    settings = make_settings(database_url, servers.redis_url, rate_limit_per_second=0.2,
+                             rate_limit_burst=3)
+    items = [{"name": f"c{i}", "external_id": f"rl-{i}"} for i in range(100)]
+    async with AsyncTestClient(app=create_app(settings),
+                               base_url="http://testserver/api/v1") as limited:
+        remaining = []
+        for _ in range(3):
+            response = await limited.post("/customers/batch", json={"items": items},
+                                          headers=workspace.live)
+            assert response.status_code == 200
+            remaining.append(response.headers["ratelimit-remaining"])
+        refused = await limited.post("/customers/batch", json={"items": items},
+                                     headers=workspace.live)
+    assert remaining == ["2", "1", "0"]
+    assert refused.status_code == 429
