@@ -323,8 +323,8 @@ def _update_row(resource: Resource, current: Any, new: dict[str, Any], derived: 
             row[parameter] = None  # kept as it is (its set_ flag is false)
         elif parameter in new:
             row[parameter] = new[parameter]
-        else:
-            row[parameter] = getattr(current, parameter)
+        else:  # a column the API does not show (email_normalized) stays as it is: null
+            row[parameter] = getattr(current, parameter, None)
     return resource.hooks.columns(row)
 
 
@@ -349,7 +349,7 @@ async def _refuse_taken_unique_values(conn: asyncpg.Connection, resource: Resour
     claimed: dict[tuple, str] = {}  # the value -> the object an earlier item gives it to
     refused = set()
     for index, (field, value) in sorted(wanted.items()):
-        key = (field, value[0], value[1].lower())
+        key = (field, *value)
         holder = holders.get((field, *value))
         if holder is None or holder == object_ids[index]:
             holder = claimed.get(key)

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 import asyncpg
 import msgspec
 
+from app.core import validation
 from app.core.errors import InvalidRequest
 from app.core.principal import Principal
 
@@ -22,6 +23,10 @@ def text_filter(name: str, value: str) -> str:
 
 def lowercase_filter(name: str, value: str) -> str:
     return value.strip().lower()
+
+
+def email_filter(name: str, value: str) -> str:
+    return validation.email_key(value)
 
 
 def bool_filter(name: str, value: str) -> bool:
