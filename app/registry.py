@@ -29,6 +29,13 @@ EVENT_FAMILIES = tuple(sorted({event_type.split(".")[0] + ".*" for event_type in
 OBJECT_TYPES = (*(resource.object for resource in RESOURCES), "event")
 
 
+def by_table(table: str) -> Resource:
+    return _BY_TABLE[table]
+
+
+_BY_TABLE = {resource.table: resource for resource in RESOURCES}
+
+
 def children(resource: Resource) -> tuple[Resource, ...]:
     """Resources whose objects belong to one of `resource`'s and are deleted with it."""
     return tuple(child for child in RESOURCES if child.parent is resource)

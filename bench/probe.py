@@ -30,6 +30,7 @@ from app.customers.resource import customers
 from app.events.schemas import EventData
 from app.onboardings.resource import onboardings
 from app.ops import server
+from app.resources.filters import Condition
 from app.resources.model import Resource
 from app.resources.repo import INSERT_ATTEMPTS, _insert_sql, _update_sql, get_sql, list_query
 from app.settings import Settings
@@ -43,9 +44,10 @@ GET_BY_ID = get_sql(customers, "id", None)
 GET_FOR_UPDATE = get_sql(customers, "display_id", "update")
 _ANYONE = Principal("", "", LIVEMODE)
 _FIRST, _AFTER = ListParams(10, None, True, {}), ListParams(10, datetime.now(), True, {})
-LIST_FIRST = list_query(customers, _ANYONE, _FIRST, {})[0]
-LIST_AFTER = list_query(customers, _ANYONE, _AFTER, {})[0]
-LIST_ONBOARDINGS = list_query(onboardings, _ANYONE, _FIRST, {"status": "active"})[0]
+LIST_FIRST = list_query(customers, _ANYONE, _FIRST, [])[0]
+LIST_AFTER = list_query(customers, _ANYONE, _AFTER, [])[0]
+LIST_ONBOARDINGS = list_query(onboardings, _ANYONE, _FIRST,
+                              [Condition("t.status = {}", "active")])[0]
 RENAME = _update_sql(customers, ("name",))
 INSERT_CUSTOMER = _insert_sql(customers)  # the insert that answers the new row as served
 INSERT_EVENT = queries["events.insert"]

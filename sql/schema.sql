@@ -1,4 +1,28 @@
 --
+-- Name: btree_gin; Type: EXTENSION; Schema: -; Owner: -
+--
+
+CREATE EXTENSION IF NOT EXISTS btree_gin WITH SCHEMA public;
+
+--
+-- Name: EXTENSION btree_gin; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON EXTENSION btree_gin IS 'support for indexing common datatypes in GIN';
+
+--
+-- Name: pg_trgm; Type: EXTENSION; Schema: -; Owner: -
+--
+
+CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
+
+--
+-- Name: EXTENSION pg_trgm; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON EXTENSION pg_trgm IS 'text similarity measurement and index searching based on trigrams';
+
+--
 -- Name: api_cursor(timestamp with time zone); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -455,6 +479,18 @@ CREATE UNIQUE INDEX contacts_external_id_key ON public.contacts USING btree (wor
 CREATE UNIQUE INDEX contacts_primary_key ON public.contacts USING btree (customer_id) WHERE (is_primary AND (deleted_at IS NULL));
 
 --
+-- Name: contacts_search_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX contacts_search_idx ON public.contacts USING gin (workspace_id, livemode, (((email || chr(31)) || COALESCE(name, ''::text))) public.gin_trgm_ops) WHERE (deleted_at IS NULL);
+
+--
+-- Name: contacts_updated_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX contacts_updated_at_idx ON public.contacts USING btree (workspace_id, livemode, updated_at) WHERE (deleted_at IS NULL);
+
+--
 -- Name: customers_domain_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -477,6 +513,18 @@ CREATE INDEX customers_lifecycle_stage_idx ON public.customers USING btree (work
 --
 
 CREATE INDEX customers_owner_email_idx ON public.customers USING btree (workspace_id, livemode, owner_email, created_at) WHERE (deleted_at IS NULL);
+
+--
+-- Name: customers_search_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX customers_search_idx ON public.customers USING gin (workspace_id, livemode, (((((name || chr(31)) || COALESCE(domain, ''::text)) || chr(31)) || COALESCE(external_id, ''::text))) public.gin_trgm_ops) WHERE (deleted_at IS NULL);
+
+--
+-- Name: customers_updated_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX customers_updated_at_idx ON public.customers USING btree (workspace_id, livemode, updated_at) WHERE (deleted_at IS NULL);
 
 --
 -- Name: events_created_at_idx; Type: INDEX; Schema: public; Owner: -
@@ -521,10 +569,28 @@ CREATE UNIQUE INDEX onboardings_external_id_key ON public.onboardings USING btre
 CREATE INDEX onboardings_owner_email_idx ON public.onboardings USING btree (workspace_id, livemode, owner_email, created_at) WHERE (deleted_at IS NULL);
 
 --
+-- Name: onboardings_search_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX onboardings_search_idx ON public.onboardings USING gin (workspace_id, livemode, name public.gin_trgm_ops) WHERE (deleted_at IS NULL);
+
+--
 -- Name: onboardings_status_idx; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX onboardings_status_idx ON public.onboardings USING btree (workspace_id, livemode, status, created_at) WHERE (deleted_at IS NULL);
+
+--
+-- Name: onboardings_target_date_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX onboardings_target_date_idx ON public.onboardings USING btree (workspace_id, livemode, target_date) WHERE (deleted_at IS NULL);
+
+--
+-- Name: onboardings_updated_at_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX onboardings_updated_at_idx ON public.onboardings USING btree (workspace_id, livemode, updated_at) WHERE (deleted_at IS NULL);
 
 --
 -- Name: webhook_attempts_delivery_idx; Type: INDEX; Schema: public; Owner: -
@@ -661,4 +727,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261126120200'),
     ('20261126120300'),
     ('20261126120400'),
-    ('20261201120000');
+    ('20261201120000'),
+    ('20261201130000');

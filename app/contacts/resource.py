@@ -13,15 +13,8 @@ from app.core.principal import Principal
 from app.customers.resource import customers
 from app.events.repo import append_event
 from app.resources import repo
-from app.resources.model import (
-    NO_DERIVED,
-    Derived,
-    Filter,
-    Hooks,
-    Resource,
-    bool_filter,
-    email_filter,
-)
+from app.resources.filters import Filter, Search, bool_filter, email_filter
+from app.resources.model import NO_DERIVED, Derived, Hooks, Resource
 from app.resources.references import keep_customer, required_reference, resolve_customer
 
 
@@ -93,6 +86,8 @@ contacts = Resource(
         Filter("is_primary", "is_primary", bool_filter),
         Filter("external_id", "external_id"),
     ),
+    search=Search("(t.email || chr(31) || coalesce(t.name, ''))", ("email", "name")),
+    expand={"customer": "customers"},
     columns={"customer": "customer_id"},
     parent=customers,
     parent_column="customer_id",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from app.core import validation
 from app.customers.schemas import Customer, CustomerCreate, CustomerUpdate
-from app.resources.model import Filter, Hooks, Resource, choice_filter, lowercase_filter
+from app.resources.filters import Filter, Search, choice_filter, lowercase_filter
+from app.resources.model import Hooks, Resource
 
 
 class CustomerHooks(Hooks):
@@ -29,9 +30,13 @@ customers = Resource(
             "lifecycle_stage",
             "lifecycle_stage",
             choice_filter("onboarding", "active", "at_risk", "churned"),
+            multiple=True,
         ),
         Filter("owner_email", "owner_email"),
     ),
+    search=Search("(t.name || chr(31) || coalesce(t.domain, '') || chr(31) "
+                  "|| coalesce(t.external_id, ''))", ("name", "domain", "external_id")),
+    expand={"primary_contact": "contacts"},
     hooks=CustomerHooks(),
 )
 

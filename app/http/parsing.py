@@ -113,20 +113,30 @@ async def read_body(request: Request, kind: type[T]) -> T:
     return decode_json(raw, kind)
 
 
-def parse_cursor(raw: str) -> datetime:
+def parse_timestamp(raw: str, field: str) -> datetime:
+    """An ISO 8601 timestamp (UTC when it names no offset); 400 on `field` otherwise."""
     try:
         moment = datetime.fromisoformat(raw.strip().replace(" ", "+"))
         # in UTC, as the database compares it: an offset can push year 1 or 9999 out of range
         return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
     except (ValueError, OverflowError):
         raise InvalidRequest(
-            "cursor must be an ISO 8601 timestamp, e.g. 2026-05-26T17:21:09.412345Z",
-            field="cursor",
+            f"{field} must be an ISO 8601 timestamp, e.g. 2026-05-26T17:21:09.412345Z",
+            field=field,
         ) from None
 
 
-def parse_list_params(query: Any, allowed_filters: frozenset[str]) -> ListParams:
-    """limit (1–100, default 10), cursor (ISO 8601), order (desc|asc) and known filters."""
+def parse_cursor(raw: str) -> datetime:
+    return parse_timestamp(raw, "cursor")
+
+
+def parse_list_params(query: Any, allowed_filters: frozenset[str],
+                      repeatable: frozenset[str] = frozenset()) -> ListParams:
+    """limit (1–100, default 10), cursor (ISO 8601), order (desc|asc) and known filters.
+
+    A `repeatable` filter given several times (`expand=a&expand=b`) reads as `a,b`; any other
+    keeps its last value.
+    """
     limit, cursor, descending = 10, None, True
     filters: dict[str, str] = {}
     for name, value in query.items():
@@ -142,6 +152,8 @@ def parse_list_params(query: Any, allowed_filters: frozenset[str]) -> ListParams
             descending = value == "desc"
         elif name in allowed_filters:
             reject_nul(value, name)
+            if name in repeatable and name in filters:
+                value = f"{filters[name]},{value}"
             filters[name] = value
         else:
             raise ParameterUnknown(f"Received unknown parameter: {name}", field=name)

@@ -8,7 +8,15 @@ from app.core import validation
 from app.core.errors import Conflict
 from app.customers.resource import customers
 from app.onboardings.schemas import Onboarding, OnboardingCreate, OnboardingUpdate
-from app.resources.model import Derived, Filter, Hooks, Resource, choice_filter
+from app.resources.filters import (
+    TIMESTAMP_RANGES,
+    Filter,
+    RangeFilter,
+    Search,
+    choice_filter,
+    date_bound,
+)
+from app.resources.model import Derived, Hooks, Resource
 from app.resources.references import keep_customer, required_reference, resolve_customer
 
 STATUSES = ("active", "paused", "completed", "cancelled")
@@ -93,10 +101,13 @@ onboardings = Resource(
         Filter("customer", "customer_id", references=customers),
         Filter("customer_external_id", "customer_id", references=customers,
                reference_key="external_id"),
-        Filter("status", "status", choice_filter(*STATUSES)),
+        Filter("status", "status", choice_filter(*STATUSES), multiple=True),
         Filter("owner_email", "owner_email"),
         Filter("external_id", "external_id"),
     ),
+    ranges=(*TIMESTAMP_RANGES, RangeFilter("target_date", "target_date", date_bound)),
+    search=Search("t.name", ("name",)),
+    expand={"customer": "customers"},
     columns={"customer": "customer_id"},
     parent=customers,
     parent_column="customer_id",

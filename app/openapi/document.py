@@ -28,7 +28,16 @@ from app.openapi.parts import (
 )
 from app.registry import EVENT_FAMILIES, EVENT_TYPES
 from app.resources import batch
-from app.resources.model import Filter, Resource, bool_filter
+from app.resources.filters import (
+    RANGE_OPERATORS,
+    SEARCH_LENGTH,
+    Filter,
+    RangeFilter,
+    Search,
+    bool_filter,
+    date_bound,
+)
+from app.resources.model import Resource
 from app.resources.writes import Deleted
 
 _DOCS_HTML = """<!doctype html>
@@ -38,22 +47,47 @@ _DOCS_HTML = """<!doctype html>
 <script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference@1"></script></body></html>"""
 
 
-def _filter_parameter(spec: Filter) -> dict[str, Any]:
-    """A list filter as its parser reads it: a boolean, one of some choices, or a string."""
+def _filter_parameters(spec: Filter | RangeFilter | Search) -> list[dict[str, Any]]:
+    """A list filter's query parameters, as its parser reads them."""
+    if isinstance(spec, RangeFilter):
+        kind = {"type": "string", "format": "date" if spec.parse is date_bound else "date-time"}
+        return [{"name": name, "in": "query", "schema": kind,
+                 "description": f"Only objects with {spec.column} {operator} this"}
+                for name, operator in zip(spec.names, RANGE_OPERATORS.values(), strict=True)]
+    if isinstance(spec, Search):
+        shortest, longest = SEARCH_LENGTH
+        return [{"name": spec.name, "in": "query",
+                 "description": "Case-insensitive substring of " + ", ".join(spec.fields),
+                 "schema": {"type": "string", "minLength": shortest, "maxLength": longest,
+                            "pattern": "^[^\\x00-\\x1f]*$"}}]
     schema: dict[str, Any] = {"type": "string"}
     if spec.parse is bool_filter:
         schema = {"type": "boolean"}
     elif choices := getattr(spec.parse, "choices", None):
         schema["enum"] = list(choices)
-    parameter = {"name": spec.name, "in": "query", "schema": schema}
+    parameter: dict[str, Any] = {"name": spec.name, "in": "query", "schema": schema}
+    if spec.multiple:  # status=active,paused
+        parameter.update(schema={"type": "array", "items": schema, "minItems": 1},
+                         style="form", explode=False)
     if spec.references is not None:
-        parameter["description"] = f"The {spec.references.object}'s id (cuid) or display_id"
-    return parameter
+        key = spec.reference_key or "id (cuid) or display_id"
+        parameter["description"] = f"The {spec.references.object}'s {key}"
+    return [parameter]
+
+
+def _expand_parameter(resource: Resource) -> list[dict[str, Any]]:
+    if not resource.expand:
+        return []
+    return [{"name": "expand", "in": "query", "style": "form", "explode": False,
+             "description": "Fields whose id is replaced by the object it names",
+             "schema": {"type": "array", "items": {"enum": list(resource.expand)},
+                        "minItems": 1}}]
 
 
 def _resource_paths(resource: Resource) -> dict[str, Any]:
     kind, read, created = resource.object, ref(resource.read), ref(resource.created)
-    filters = [_filter_parameter(f) for f in resource.filters]
+    filters = [p for spec in resource.all_filters for p in _filter_parameters(spec)]
+    filters += _expand_parameter(resource)
     # a list answers 404 only when a filter names another object that does not exist
     list_errors = (400, 404) if any(f.references for f in resource.filters) else (400,)
     # a create meets 404 only naming a parent; an update meets 409 only on a unique field
@@ -83,8 +117,9 @@ def _resource_paths(resource: Resource) -> dict[str, Any]:
             "parameters": [id_parameter(kind)],
             "get": {
                 "operationId": f"get_{kind}", "tags": tag, "summary": f"Retrieve a {kind}",
+                "parameters": _expand_parameter(resource),
                 "responses": {"200": {"description": f"The {kind}", "content": json_body(read)},
-                              **error_responses((404,))},
+                              **error_responses((400, 404) if resource.expand else (404,))},
             },
             "patch": {
                 "operationId": f"update_{kind}", "tags": tag,
@@ -179,7 +214,7 @@ def _batch_paths(resource: Resource) -> dict[str, Any]:
         "operationId": f"upsert_{resource.table}", "tags": [resource.table],
         "summary": f"Create or update up to {batch.MAX_ITEMS} {resource.table} matched on "
                    "external_id; a result per item, in order",
-        "parameters": [idempotency_header()],
+        "parameters": [idempotency_header(), *_expand_parameter(resource)],
         "requestBody": {"required": True, "content": json_body(request, example)},
         "responses": {"200": {"description": f"One result per item ({name} as data)",
                               "content": json_body(answer)},

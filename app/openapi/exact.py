@@ -13,6 +13,7 @@ from app.http.ratelimit import HEADER_NAMES
 from app.resources.model import Resource
 
 HEADER_REF = "#/components/headers/{name}"
+REF = "#/components/schemas/{name}"
 HEADERS: dict[str, dict[str, Any]] = {
     "Request-Id": {"description": "The request's id, also in the server's log line",
                    "required": True, "schema": {"type": "string", "pattern": "^req_"}},
@@ -68,9 +69,15 @@ def add_response_headers(paths: dict[str, Any]) -> None:
 
 def pin_objects(components: dict[str, Any], resources: tuple[Resource, ...]) -> None:
     """Each object's `object` is a constant; an event carries one of the objects."""
+    tables = {resource.table: resource for resource in resources}
     for resource in resources:
         for struct in {resource.read, resource.created}:
-            components[struct.__name__]["properties"]["object"] = {"const": resource.object}
+            properties = components[struct.__name__]["properties"]
+            properties["object"] = {"const": resource.object}
+            # ?expand= answers the object itself in place of its id
+            for name, table in resource.expand.items():
+                properties[name] = {"anyOf": [properties[name],
+                                              {"$ref": REF.format(name=tables[table].read.__name__)}]}
     for name, kind in (("WebhookDelivery", "webhook_delivery"), ("WebhookAttempt", "webhook_attempt")):
         components[name]["properties"]["object"] = {"const": kind}
     deleted = components["Deleted"]["properties"]

@@ -2,62 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import asyncpg
 import msgspec
 
-from app.core import validation
-from app.core.errors import InvalidRequest
 from app.core.principal import Principal
-
-# parse(value) -> the filter's SQL value; raises InvalidRequest with the filter's field
-FilterParser = Callable[[str, str], object]
-
-
-def text_filter(name: str, value: str) -> str:
-    return value
-
-
-def lowercase_filter(name: str, value: str) -> str:
-    return value.strip().lower()
-
-
-def email_filter(name: str, value: str) -> str:
-    return validation.email_key(value)
-
-
-def bool_filter(name: str, value: str) -> bool:
-    if value not in ("true", "false"):
-        raise InvalidRequest(f"{name} must be 'true' or 'false'", field=name)
-    return value == "true"
-
-
-def choice_filter(*choices: str) -> FilterParser:
-    def parse(name: str, value: str) -> str:
-        if value not in choices:
-            raise InvalidRequest(f"{name} must be one of: {', '.join(choices)}", field=name)
-        return value
-
-    parse.choices = choices  # type: ignore[attr-defined]  # the OpenAPI document lists them
-    return parse
-
-
-@dataclass(frozen=True)
-class Filter:
-    """A list filter: `?name=value` compares `column` to the parsed value.
-
-    With `references`, the value is another object's id or display_id (or its `reference_key`
-    column, such as external_id), resolved to its cuid.
-    """
-
-    name: str
-    column: str
-    parse: FilterParser = text_filter
-    references: Resource | None = None
-    reference_key: str | None = None
+from app.resources.filters import TIMESTAMP_RANGES, Filter, RangeFilter, Search
 
 
 class Derived(NamedTuple):
@@ -151,6 +103,10 @@ class Resource:
     create: type[msgspec.Struct]
     update: type[msgspec.Struct]
     filters: tuple[Filter, ...] = ()
+    ranges: tuple[RangeFilter, ...] = TIMESTAMP_RANGES
+    search: Search | None = None
+    # ?expand=<field>: the field's id replaced by that object, field -> the other table
+    expand: dict[str, str] = field(default_factory=dict)
     unique_fields: tuple[str, ...] = ("external_id",)
     columns: dict[str, str] = field(default_factory=dict)
     hooks: Hooks = field(default_factory=Hooks)
@@ -170,8 +126,20 @@ class Resource:
         return self.created_read or self.read
 
     @property
+    def all_filters(self) -> tuple[Filter | RangeFilter | Search, ...]:
+        return (*self.filters, *self.ranges, *((self.search,) if self.search else ()))
+
+    @property
     def filter_names(self) -> frozenset[str]:
-        return frozenset(f.name for f in self.filters)
+        """Every query parameter a list of these takes besides limit, cursor and order."""
+        names = {name for spec in self.all_filters for name in spec.names}
+        return frozenset(names | ({"expand"} if self.expand else set()))
+
+    @property
+    def repeatable(self) -> frozenset[str]:
+        """Parameters that may be given several times, their values joined by commas."""
+        names = {spec.name for spec in self.filters if spec.multiple}
+        return frozenset(names | ({"expand"} if self.expand else set()))
 
     def column(self, api_field: str) -> str:
         return self.columns.get(api_field, api_field)

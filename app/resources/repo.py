@@ -19,6 +19,7 @@ from app.core.errors import Conflict, not_found
 from app.core.ids import new_id, parse_reference
 from app.core.pagination import ListParams, SqlArgs, keyset_sql, page_of
 from app.core.principal import Principal
+from app.resources.filters import Condition
 from app.resources.model import Resource
 
 # created_at is unique per list scope; a clash on the same microsecond is retried this often
@@ -85,12 +86,11 @@ async def resolve_id(
 
 
 def list_query(resource: Resource, principal: Principal, params: ListParams,
-               filters: dict[str, Any]) -> tuple[str, list[Any]]:
-    """The SQL and arguments of a keyset page of live objects narrowed by `filters`
-    (column -> value)."""
+               filters: list[Condition]) -> tuple[str, list[Any]]:
+    """The SQL and arguments of a keyset page of live objects narrowed by `filters`."""
     args = SqlArgs(principal.workspace_id, principal.livemode)
     conditions = ["t.workspace_id = $1", "t.livemode = $2", "t.deleted_at is null"]
-    conditions += [f"t.{column} = {args.add(value)}" for column, value in filters.items()]
+    conditions += [condition.sql.format(args.add(condition.value)) for condition in filters]
     sql = keyset_sql(queries[resource.table + ".select"], "t", conditions, args, params)
     return sql, args.values
 
@@ -100,7 +100,7 @@ async def list_page(
     resource: Resource,
     principal: Principal,
     params: ListParams,
-    filters: dict[str, Any],
+    filters: list[Condition],
 ) -> tuple[list[asyncpg.Record], bool]:
     """One keyset page of live objects, and whether more follow."""
     sql, args = list_query(resource, principal, params, filters)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import msgspec
 
 from app.core.errors import InvalidRequest
-from app.resources.model import Filter, Hooks, Resource, choice_filter
+from app.resources.filters import Filter, choice_filter
+from app.resources.model import Hooks, Resource
 from app.webhooks import signing, urls
 from app.webhooks.schemas import (
     WebhookEndpoint,
