@@ -103,6 +103,8 @@ def run(config: BenchConfig) -> None:
         runner.smoke()
         _say(f"measuring: {config.rounds} rounds × {config.duration:.0f} s runs")
         runner.run()
+        _say("filtered pages (API only), each beside its unfiltered page ...")
+        runner.run_filtered()
         sampler.sample()
         rss = {name: sampler.peak_mb(name) for name in servers}
         _say("where the API's CPU goes: the API without each layer, beside the probe ...")

@@ -58,6 +58,20 @@ local builders = {
    onboardings_active = function()
       return "GET", "/onboardings?status=active&limit=100", any_tenant()
    end,
+   -- the dashboard's filtered pages (API only: bench/scenarios.py FILTERED_PAGES)
+   list_range = function()
+      return "GET", "/customers?limit=100&created[gte]=" .. BIG.range_start
+         .. "&created[lt]=" .. BIG.deep_cursor, BIG
+   end,
+   list_multi = function()
+      return "GET", "/customers?limit=100&lifecycle_stage=at_risk,churned", BIG
+   end,
+   list_search = function()
+      return "GET", "/customers?limit=100&q=ustomer%20" .. math.random(100, 999), BIG
+   end,
+   onboardings_expand = function()
+      return "GET", "/onboardings?status=active&limit=100&expand=customer", any_tenant()
+   end,
    -- every create goes to ONE workspace: the contended case (one sequence, one index tail)
    post_customer = function()
       local u = unique()

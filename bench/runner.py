@@ -10,7 +10,7 @@ import httpx
 from bench import pgbench, wrk
 from bench.config import OUT_DIR, BenchConfig
 from bench.measure import Measurement
-from bench.scenarios import SCENARIOS, Scenario, smoke_requests
+from bench.scenarios import FILTERED_PAGES, SCENARIOS, Scenario, smoke_requests
 from bench.seed import SeedData
 from bench.stack import Server
 
@@ -45,6 +45,8 @@ class Runner:
     wrk_path: str
     pgbench_path: str
     results: dict[tuple[str, str], list[Measurement]] = field(default_factory=dict)
+    # filtered page -> (its unfiltered page, the filtered page) per round, API only
+    filtered: dict[str, list[tuple[Measurement, Measurement]]] = field(default_factory=dict)
     paced: dict[str, list[Paced]] = field(default_factory=dict)
     commands: dict[str, list[str]] = field(default_factory=dict)
     _runs: int = 0
@@ -53,6 +55,8 @@ class Runner:
         """Every operation answers 2xx on both servers before any load is sent."""
         for op, method, path, tenant, body in smoke_requests(self.data):
             for name, prefix in PREFIXES.items():
+                if name == "probe" and op in {page.name for page in FILTERED_PAGES}:
+                    continue  # the API's own features: measured against the API alone
                 headers = {"Authorization": f"Bearer {tenant.keys[0]}",
                            "X-Bench-Workspace": tenant.workspace_id,
                            "Content-Type": "application/json"}
@@ -68,6 +72,22 @@ class Runner:
                 if index == 0:
                     self.warm_up(scenario)
                 self.measure_round(scenario, index)
+
+    def run_filtered(self) -> None:
+        """Each filtered page and its unfiltered page against the API, back to back, every
+        round (the order alternating), after an unmeasured warm-up of both."""
+        for page in FILTERED_PAGES:
+            baseline = next(s for s in SCENARIOS if s.name == page.baseline)
+            pair = (baseline, page.scenario)
+            for scenario in pair:
+                self.measure(scenario, "api", self.config.warmup)
+            for index in range(self.config.rounds):
+                first, second = pair if index % 2 == 0 else pair[::-1]
+                measured = {s.name: self.measure(s, "api", self.config.duration)
+                            for s in (first, second)}
+                result = (measured[baseline.name], measured[page.name])
+                self.filtered.setdefault(page.name, []).append(result)
+                _log(index, page.name, "api", result[1])
 
     def warm_up(self, scenario: Scenario) -> None:
         """Unmeasured load first: connection pools filled, caches and plans warm."""

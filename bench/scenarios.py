@@ -49,6 +49,33 @@ SCENARIOS = (
               ("onboardings_active", 5), ("post_customer", 10), ("patch_customer", 10))),
 )
 
+
+
+@dataclass(frozen=True)
+class FilteredPage:
+    """A dashboard's filtered page, measured against the API alone beside its unfiltered
+    page (`baseline`), back to back: its cost per request may be at most `max_ratio` times."""
+
+    name: str
+    title: str
+    baseline: str
+    max_ratio: float
+
+    @property
+    def scenario(self) -> Scenario:
+        return Scenario(self.name, self.title, ((self.name, 1),))
+
+
+FILTERED_PAGES = (
+    FilteredPage("list_range", "customers, created[gte] & created[lt]: a 5% window of the 1M scope",
+                 "list_first", 3.0),
+    FilteredPage("list_multi", "customers, lifecycle_stage=at_risk,churned (1M scope)",
+                 "list_first", 3.0),
+    FilteredPage("list_search", "customers, q=\"ustomer NNN\" (1M scope, ~111 matches)",
+                 "list_first", 3.0),
+    FilteredPage("onboardings_expand", "onboardings?status=active&expand=customer (page of 100)",
+                 "onboardings_active", 1.5),
+)
 # the first page and the deep page are compared with each other, not only with the probe
 DEEP_PAGE = ("list_first", "list_deep", 1.2)
 PACED_P99_MS = 25.0
@@ -74,4 +101,10 @@ def smoke_requests(data: SeedData) -> list[tuple[str, str, str, Tenant, bytes | 
         ("post_customer", "POST", "/customers", first,
          b'{"name": "Smoke", "domain": "smoke.example.com", "metadata": {"source": "smoke"}}'),
         ("patch_customer", "PATCH", "/customers/2", first, b'{"name": "Smoke renamed"}'),
+        ("list_range", "GET", (f"/customers?limit=100&created[gte]={big.range_start}"
+                               f"&created[lt]={big.deep_cursor}"), big, None),
+        ("list_multi", "GET", "/customers?limit=100&lifecycle_stage=at_risk,churned", big, None),
+        ("list_search", "GET", "/customers?limit=100&q=ustomer%20424", big, None),
+        ("onboardings_expand", "GET", "/onboardings?status=active&limit=100&expand=customer",
+         first, None),
     ]

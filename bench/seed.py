@@ -50,10 +50,12 @@ from generate_series(1, $2::int) as i
 """
 
 CONTACTS = f"""
-insert into contacts (id, workspace_id, livemode, display_id, customer_id, email, name, title,
-                      phone, is_primary, external_id, metadata, created_at, updated_at)
+insert into contacts (id, workspace_id, livemode, display_id, customer_id, email,
+                      email_normalized, name, title, phone, is_primary, external_id, metadata,
+                      created_at, updated_at)
 select 'k' || substr(md5($1 || '-k-' || i || '-' || j), 1, 23), $1, true, (i - 1) * $4 + j,
-       {CUSTOMER_ID}, 'person' || j || '@customer-' || i || '.example.com', 'Person ' || j,
+       {CUSTOMER_ID}, 'person' || j || '@customer-' || i || '.example.com',
+       'person' || j || '@customer-' || i || '.example.com', 'Person ' || j,
        case when j = 1 then 'CTO' else 'Engineer' end, '+1 555 0100', j = 1,
        null, '{{}}'::jsonb,
        $3::timestamptz + i * interval '{STEP_SECONDS} seconds' + j * interval '1 second',
@@ -122,6 +124,8 @@ class Tenant:
     customers: int
     cuids: list[str] = field(default_factory=list)
     deep_cursor: str = ""
+    # created_at of the customer 5% of the way up: with deep_cursor, a window of 5% of them
+    range_start: str = ""
 
 
 @dataclass
@@ -176,6 +180,11 @@ async def describe_scope(conn: asyncpg.Connection, tenant: Tenant) -> None:
     tenant.deep_cursor = await conn.fetchval(
         "select api_cursor(created_at) from customers where workspace_id = $1 and livemode "
         "and display_id = greatest($2::int / 10, 1)",
+        tenant.workspace_id, tenant.customers,
+    )
+    tenant.range_start = await conn.fetchval(
+        "select api_cursor(created_at) from customers where workspace_id = $1 and livemode "
+        "and display_id = greatest($2::int / 20, 1)",
         tenant.workspace_id, tenant.customers,
     )
 

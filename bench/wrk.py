@@ -50,7 +50,8 @@ def lua(value: object) -> str:
 
 def _tenant(tenant: Tenant) -> dict:
     return {"keys": tenant.keys, "ws": tenant.workspace_id, "n": tenant.customers,
-            "cuids": tenant.cuids, "deep_cursor": tenant.deep_cursor}
+            "cuids": tenant.cuids, "deep_cursor": tenant.deep_cursor,
+            "range_start": tenant.range_start}
 
 
 def write_script(name: str, prefix: str, data: SeedData, ops: tuple[tuple[str, int], ...],

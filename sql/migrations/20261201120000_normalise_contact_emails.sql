@@ -3,11 +3,12 @@
 -- the two disagree beyond ASCII (İ, final sigma) and neither composes Unicode (a decomposed Ä
 -- made a second contact). The service now computes it once, NFC then casefold
 -- (app/core/validation.py), and stores it; existing rows get the closest PostgreSQL form.
-alter table contacts add column email_key text;
-update contacts set email_key = lower(normalize(email, NFC));
-alter table contacts alter column email_key set not null;
+-- (Added NOT NULL with the column, under its final name: PostgreSQL 18 names a NOT NULL
+-- constraint after its column, and the committed schema must dump alike from 15 and 18.)
 alter table contacts drop column email_normalized;
-alter table contacts rename column email_key to email_normalized;
+alter table contacts add column email_normalized text not null default '';
+update contacts set email_normalized = lower(normalize(email, NFC));
+alter table contacts alter column email_normalized drop default;
 create index contacts_email_idx on contacts (workspace_id, livemode, email_normalized, created_at)
     where deleted_at is null;
 create unique index contacts_email_key on contacts (customer_id, email_normalized)
