@@ -7,6 +7,7 @@ import asyncio
 import collections
 import os
 import subprocess
+import sys
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -45,6 +46,14 @@ class Api:
 
     def async_client(self, workspace: Workspace, **options) -> pivotal.AsyncClient:
         return pivotal.AsyncClient(workspace.live_key, base_url=self.base_url, **options)
+
+    def start_worker(self) -> subprocess.Popen:
+        """`pivotal worker` on this API's database, retrying failed deliveries fast."""
+        env = dict(os.environ, DATABASE_URL=self.database_url, REDIS_URL=self.redis_url,
+                   PIVOTAL_ENV="test", PIVOTAL_WEBHOOK_RETRY_SCHEDULE="0.2,0.4",
+                   PIVOTAL_WEBHOOK_TIMEOUT="2")
+        return subprocess.Popen([sys.executable, "-m", "app.ops.cli", "worker"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def env(self, workspace: Workspace) -> dict[str, str]:
         """The environment an example or the backfill command runs with."""
