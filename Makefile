@@ -1,6 +1,6 @@
 # The verbs a newcomer types. Every target installs first, so .venv/bin/pivotal always exists.
 # Without DATABASE_URL / REDIS_URL, PostgreSQL and Redis come from PyPI wheels and keep their
-# data in .local/ (see app/devstack.py): no Docker, no root, no system packages.
+# data in .local/ (see devtools/devstack.py): no Docker, no root, no system packages.
 
 PYTHON ?= python3
 VENV := .venv

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import redis.asyncio as aioredis
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Router
 
-from app.contacts.resource import contacts
-from app.core.db import create_pool
+from app.core.db import check_columns, create_pool
 from app.core.logs import flush_request_lines
-from app.customers.resource import customers
+from app.core.principal import Principal
 from app.events.routes import events_router
 from app.http.auth import KeyCache, authenticate
 from app.http.edge import with_deadline
@@ -19,23 +19,35 @@ from app.http.errors import EXCEPTION_HANDLERS
 from app.http.health import health_handler
 from app.http.parsing import MAX_BODY_BYTES
 from app.http.ratelimit import RateLimiter
-from app.onboardings.resource import onboardings
 from app.openapi.document import handlers as openapi_handlers
+from app.registry import RESOURCES, row_shapes
 from app.resources.routes import resource_router
 from app.settings import Settings
-from app.webhooks.resource import webhook_endpoints
 from app.webhooks.routes import webhook_routes
 
 API_PREFIX = "/api/v1"
-RESOURCES = (customers, contacts, onboardings, webhook_endpoints)
 
 
-def create_app(settings: Settings) -> Litestar:
+@dataclass(frozen=True)
+class Layers:
+    """The request layers `make bench` switches off one by one to measure what each costs
+    (bench/layers.py). The service always runs with all of them; the rate limit is switched
+    off by its setting (PIVOTAL_RATE_LIMIT_PER_SECOND=0)."""
+
+    edge: bool = True  # Request-Id, deadline and log line
+    request_log: bool = True  # the log line alone
+    # every request runs as this principal: no key lookup and no rate limit
+    fixed_principal: Principal | None = None
+
+
+def create_app(settings: Settings, layers: Layers = Layers()) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.key_cache = KeyCache(settings.auth_cache_seconds)
         app.state.pool = await create_pool(settings)
+        async with app.state.pool.acquire() as conn:
+            await check_columns(conn, row_shapes())
         app.state.redis = aioredis.Redis.from_url(
             settings.redis_url, socket_timeout=2, socket_connect_timeout=2
         )
@@ -51,7 +63,8 @@ def create_app(settings: Settings) -> Litestar:
     authenticated = Router(
         path="/",
         route_handlers=[*(resource_router(r) for r in RESOURCES), events_router, webhook_routes],
-        before_request=authenticate,
+        before_request=authenticate if layers.fixed_principal is None
+        else _run_as(layers.fixed_principal),
     )
     api = Router(
         path=API_PREFIX,
@@ -63,13 +76,23 @@ def create_app(settings: Settings) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=None,
-        # logging is configured by whoever runs the app (app/logs.py for `pivotal serve`)
+        # logging is configured by whoever runs the app (app/core/logs.py for `pivotal serve`)
         logging_config=None,
         debug=False,
     )
     # outermost: the Request-Id, the deadline and the log line cover routing and errors too
-    app.asgi_handler = with_deadline(app.asgi_handler, settings.request_timeout_seconds)
+    if layers.edge:
+        app.asgi_handler = with_deadline(
+            app.asgi_handler, settings.request_timeout_seconds, layers.request_log
+        )
     return app
+
+
+def _run_as(principal: Principal) -> Callable[[Request], Awaitable[None]]:
+    async def fixed_principal(request: Request) -> None:
+        request.scope["principal"] = principal  # type: ignore[typeddict-unknown-key]
+
+    return fixed_principal
 
 
 def app_from_env() -> Litestar:

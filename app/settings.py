@@ -21,7 +21,6 @@ class Settings:
     env: str = "development"
     # how long a resolved API key is trusted before it is looked up again (revocation delay)
     auth_cache_seconds: float = 5.0
-    max_body_bytes: int = 1024 * 1024
     db_pool_min: int = 2
     db_pool_max: int = 10
     # a write transaction is bounded so the change feed's horizon can never stall for long
@@ -42,11 +41,14 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read settings from the environment, falling back to the local dev stack's services."""
+        """Read settings from the environment (the CLI fills in DATABASE_URL and REDIS_URL from
+        the local dev stack when they are unset, see app/ops/cli.py)."""
         env = os.environ if environ is None else environ
         database_url, redis_url = env.get("DATABASE_URL"), env.get("REDIS_URL")
         if not database_url or not redis_url:
-            database_url, redis_url = _local_services(database_url, redis_url)
+            raise SettingsError(
+                "DATABASE_URL and REDIS_URL must be set (or start a local stack with `make dev`)"
+            )
         mode = env.get("PIVOTAL_ENV", "development")
         if mode not in ENVIRONMENTS:
             raise SettingsError(f"PIVOTAL_ENV must be one of {', '.join(ENVIRONMENTS)}")
@@ -65,19 +67,6 @@ class Settings:
             rate_limit_burst=int(_number(env, "PIVOTAL_RATE_LIMIT_BURST", 2000)),
             request_timeout_seconds=_number(env, "PIVOTAL_REQUEST_TIMEOUT_SECONDS", 30.0),
         )
-
-
-def _local_services(database_url: str | None, redis_url: str | None) -> tuple[str, str]:
-    """Use the embedded services `make dev` started when no URL is configured."""
-    from devtools import devstack
-
-    services = devstack.running("dev")
-    if services is None:
-        raise SettingsError(
-            "DATABASE_URL and REDIS_URL are not set and no local stack is running "
-            "(start one with `make dev` or `pivotal stack up`)"
-        )
-    return database_url or services.database_url, redis_url or services.redis_url
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:

@@ -3,9 +3,9 @@
 Each variant is the API itself, served by `pivotal serve`'s own code with the same worker count,
 with one or more layers switched off in its worker processes before the app is built:
 
-- request_log: the JSON line per request (app/logs.py)
-- edge: Request-Id, deadline and log line together (app/deadline.py)
-- rate_limit: the per-key limit and its RateLimit-* headers (app/ratelimit.py)
+- request_log: the JSON line per request (app/core/logs.py)
+- edge: Request-Id, deadline and log line together (app/http/edge.py)
+- rate_limit: the per-key limit and its RateLimit-* headers (app/http/ratelimit.py)
 - auth: key lookup and rate limit; every request runs as the first workspace's live key
 
 The measure is the workers' CPU time per request under wrk, taken in one-second slices that
@@ -24,7 +24,7 @@ import secrets
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from litestar import Litestar
 
@@ -52,33 +52,22 @@ SLICE_SECONDS = 1
 
 
 def create_layer_app() -> Litestar:
-    """The API's app with the layers named in PIVOTAL_BENCH_LEAVE_OUT switched off."""
-    import app.http.edge
-    import app.main
+    """The API's app with the layers named in PIVOTAL_BENCH_LEAVE_OUT switched off, through the
+    app's own switches (app.main.Layers and the rate limit's setting)."""
     from app.core.principal import Principal
-    from app.http.ratelimit import RateLimiter
+    from app.main import Layers, create_app
     from app.settings import Settings
 
     leave_out = {name for name in os.environ.get(LEAVE_OUT_ENV, "").split(",") if name}
     if unknown := leave_out - set(LAYERS):
         raise ValueError(f"unknown layers: {sorted(unknown)}")
-    if "request_log" in leave_out:
-        app.deadline.log_request = lambda scope: None
-    if "edge" in leave_out:
-        app.main.with_deadline = lambda handler, seconds: handler
+    settings = Settings.from_env()
     if "rate_limit" in leave_out:
-        async def unlimited(self: RateLimiter, key_id: str) -> None:
-            return None
-
-        RateLimiter.hit = unlimited  # type: ignore[method-assign]
-    if "auth" in leave_out:
-        principal = Principal("bench", os.environ[WORKSPACE_ENV], True)
-
-        async def fixed_principal(request: object) -> None:
-            request.scope["principal"] = principal  # type: ignore[attr-defined]
-
-        app.main.authenticate = fixed_principal  # type: ignore[assignment]
-    return app.main.create_app(Settings.from_env())
+        settings = replace(settings, rate_limit_per_second=0)
+    fixed = Principal("bench", os.environ[WORKSPACE_ENV], True) if "auth" in leave_out else None
+    layers = Layers(edge="edge" not in leave_out, request_log="request_log" not in leave_out,
+                    fixed_principal=fixed)
+    return create_app(settings, layers)
 
 
 async def room_for_variants(database_url: str, config: BenchConfig, env: dict[str, str]) -> str:

@@ -4,7 +4,7 @@ No auth, no rate limit, no middleware, no before_send hook, no exception handler
 validation: the workspace comes from an `X-Bench-Workspace` header and the scope is always
 live mode. Rows are rendered with the API's own read Structs, so what separates the two is
 exactly the layers the probe leaves out.
-Served through `pivotal serve`'s own serving code (app/server.py), it is what this
+Served through `pivotal serve`'s own serving code (app/ops/server.py), it is what this
 stack (uvicorn + Litestar + asyncpg + msgspec) can do with these queries: the API's ceiling.
 
     python -m bench.probe --port 8001 --workers 2
@@ -24,27 +24,33 @@ from litestar import Litestar, Request, Response, get, patch, post
 
 from app.core.db import create_pool, queries
 from app.core.ids import new_id
+from app.core.pagination import ListParams
+from app.core.principal import Principal
 from app.customers.resource import customers
 from app.events.schemas import EventData
 from app.onboardings.resource import onboardings
 from app.ops import server
 from app.resources.model import Resource
-from app.resources.repo import INSERT_ATTEMPTS, _get_sql, _insert_sql, _list_sql, _update_sql
+from app.resources.repo import INSERT_ATTEMPTS, get_sql, _insert_sql, _update_sql, list_query
 from app.settings import Settings
 
 WORKSPACE_HEADER = "x-bench-workspace"
 LIVEMODE = True
 
 # the very SQL text the API sends, taken from the same builders
-GET_BY_DISPLAY_ID = _get_sql(customers, True, None)
-GET_BY_ID = _get_sql(customers, False, None)
-GET_FOR_UPDATE = _get_sql(customers, True, "update")
-LIST_FIRST = _list_sql(customers, (), False, True)
-LIST_AFTER = _list_sql(customers, (), True, True)
-LIST_ONBOARDINGS = _list_sql(onboardings, ("status",), False, True)
+GET_BY_DISPLAY_ID = get_sql(customers, "display_id", None)
+GET_BY_ID = get_sql(customers, "id", None)
+GET_FOR_UPDATE = get_sql(customers, "display_id", "update")
+_ANYONE = Principal("", "", LIVEMODE)
+_FIRST, _AFTER = ListParams(10, None, True, {}), ListParams(10, datetime.now(), True, {})
+LIST_FIRST = list_query(customers, _ANYONE, _FIRST, {})[0]
+LIST_AFTER = list_query(customers, _ANYONE, _AFTER, {})[0]
+LIST_ONBOARDINGS = list_query(onboardings, _ANYONE, _FIRST, {"status": "active"})[0]
 RENAME = _update_sql(customers, ("name",))
 INSERT_CUSTOMER = _insert_sql(customers)  # the insert that answers the new row as served
 INSERT_EVENT = queries["events.insert"]
+_LEADING = {"id": None, "workspace_id": None, "livemode": None}
+assert queries.parameters("customers.insert")[:3] == tuple(_LEADING)
 
 encode = msgspec.json.Encoder().encode
 decode = msgspec.json.Decoder(dict).decode
@@ -110,8 +116,12 @@ async def create_customer(request: Request) -> Response:
     """The same insert (answering the new row) + event transaction the API's POST runs."""
     body = decode(await request.body())
     workspace = request.headers[WORKSPACE_HEADER]
-    values = (body["name"], body.get("domain"), body.get("lifecycle_stage", "onboarding"),
-              body.get("owner_email"), body.get("external_id"), body.get("metadata", {}))
+    fields = {"name": body["name"], "domain": body.get("domain"),
+              "lifecycle_stage": body.get("lifecycle_stage", "onboarding"),
+              "owner_email": body.get("owner_email"), "external_id": body.get("external_id"),
+              "metadata": body.get("metadata", {})}
+    # _insert passes id, workspace_id and livemode first, as the query's parameters start
+    values = queries.arguments("customers.insert", {**fields, **_LEADING})[len(_LEADING):]
     async with _pool(request).acquire() as conn, conn.transaction():
         obj = _customer(await _insert(conn.fetchrow, INSERT_CUSTOMER, workspace, *values))
         await _insert(conn.fetchval, INSERT_EVENT, workspace, "customer.created", obj.id,
@@ -158,13 +168,13 @@ def create_probe_app() -> Litestar:
 
     handlers = [health, get_customer, list_customers, list_onboardings, create_customer,
                 rename_customer]
-    # logging as the API has it: configured by the server (app/server.py), not by Litestar
+    # logging as the API has it: configured by the server (app/ops/server.py), not by Litestar
     return Litestar(route_handlers=handlers, lifespan=[lifespan], openapi_config=None,
                     logging_config=None, debug=False)
 
 
 def serve_probe(port: int, workers: int) -> None:
-    """`pivotal serve`'s own serving code (app/server.py), pointed at the probe's app, so every
+    """`pivotal serve`'s own serving code (app/ops/server.py), pointed at the probe's app, so every
     uvicorn option and the per-worker sockets stay identical to the API's."""
     server.serve(host="127.0.0.1", port=port, workers=workers, settings=Settings.from_env(),
                  app="bench.probe:create_probe_app")

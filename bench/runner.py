@@ -17,7 +17,7 @@ from bench.stack import Server
 TARGETS = ("api", "probe", "pgbench")
 PREFIXES = {"api": "/api/v1", "probe": "/probe"}
 CALIBRATION_SECONDS = 2.0
-# Each API worker listens on its own SO_REUSEPORT socket (app/server.py) and the kernel picks
+# Each API worker listens on its own SO_REUSEPORT socket (app/ops/server.py) and the kernel picks
 # one for each new connection by a hash of its addresses, so wrk's connections split about
 # evenly, but not exactly: a run can still load one worker far more than the other. At peak
 # such a run measures the split, not the code: it is run again. Paced runs are not (a split

@@ -55,5 +55,10 @@ def _up(name: str) -> devstack.Services:
         raise click.ClickException(str(error)) from None
 
 
-if __name__ == "__main__":
-    stack()
+@click.command()
+@click.option("--port", default=8000, show_default=True, type=int)
+def dev(port: int) -> None:
+    """Start the local stack, migrate, create a dev key, and run the API and worker."""
+    from devtools.devrun import run_dev
+
+    run_dev(port)

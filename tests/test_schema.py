@@ -8,13 +8,14 @@ from pathlib import Path
 
 from app.core.db import queries
 from app.ops.migrations import SCHEMA_FILE, dump_schema
+from devtools.devstack import PG_BIN
 from tests.conftest import with_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_committed_schema_sql_matches_the_migrations(databases):
-    dumped = dump_schema(with_database(databases.server_url, databases.template))
+    dumped = dump_schema(with_database(databases.server_url, databases.template), PG_BIN)
     committed = SCHEMA_FILE.read_text()
     diff = "".join(difflib.unified_diff(committed.splitlines(True), dumped.splitlines(True)))
     assert not diff, (
@@ -28,7 +29,7 @@ def test_every_query_name_used_in_the_code_exists():
     for path in [*ROOT.joinpath("app").rglob("*.py"), *ROOT.joinpath("worker").rglob("*.py")]:
         used |= set(re.findall(r"""queries\[["']([a-z0-9_.]+)["']\]""", path.read_text()))
     # generic code names queries by table: <table>.select / .insert / .find_by_<field>
-    from app.main import RESOURCES
+    from app.registry import RESOURCES
 
     for resource in RESOURCES:
         used |= {f"{resource.table}.select", f"{resource.table}.insert"}

@@ -14,7 +14,7 @@ from app.customers.resource import customers
 from app.events.repo import append_event
 from app.resources import repo
 from app.resources.model import Filter, Hooks, Resource, bool_filter, lowercase_filter
-from app.resources.references import keep_customer, resolve_customer
+from app.resources.references import keep_customer, required_reference, resolve_customer
 
 
 async def demote_primary(
@@ -30,7 +30,8 @@ class ContactHooks(Hooks):
     async def prepare_create(self, conn, principal, values):
         # a new primary serialises on its customer's row, so two can never both win
         lock = "no key update" if values["is_primary"] else "share"
-        values["customer"] = await resolve_customer(conn, principal, values["customer"], lock)
+        named = required_reference(values)
+        values["customer"] = await resolve_customer(conn, principal, named, lock)
         values["email"] = validation.email(values["email"], "email")
         if values["is_primary"]:
             await demote_primary(conn, principal, values["customer"])
@@ -41,7 +42,7 @@ class ContactHooks(Hooks):
         if "email" in requested:
             requested["email"] = validation.email(requested["email"], "email")
         if requested.get("is_primary") and not current.is_primary:
-            await resolve_customer(conn, principal, current.customer, "no key update")
+            await resolve_customer(conn, principal, ("customer", current.customer), "no key update")
             await demote_primary(conn, principal, current.customer, current.id)
         return requested
 
@@ -59,12 +60,11 @@ contacts = Resource(
     read=Contact,
     create=ContactCreate,
     update=ContactUpdate,
-    insert_fields=(
-        "customer", "email", "name", "title", "phone", "is_primary", "external_id", "metadata",
-    ),
     unique_fields=("external_id", "email"),
     filters=(
         Filter("customer", "customer_id", references=customers),
+        Filter("customer_external_id", "customer_id", references=customers,
+               reference_key="external_id"),
         Filter("email", "email_normalized", lowercase_filter),
         Filter("is_primary", "is_primary", bool_filter),
         Filter("external_id", "external_id"),

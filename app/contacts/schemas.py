@@ -7,8 +7,10 @@ import msgspec
 from app.core.validation import Email, ExternalId, MetadataInput, Reference, ShortText
 
 
-class ContactCreate(msgspec.Struct, forbid_unknown_fields=True):
-    customer: Reference
+class ContactCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # one of the two names the customer (app/resources/references.py)
+    customer: Reference | None = None
+    customer_external_id: ExternalId | None = None
     email: Email
     name: ShortText | None = None
     title: ShortText | None = None
@@ -21,6 +23,7 @@ class ContactCreate(msgspec.Struct, forbid_unknown_fields=True):
 class ContactUpdate(msgspec.Struct, forbid_unknown_fields=True):
     # accepted only to say clearly that it cannot change
     customer: Reference | msgspec.UnsetType = msgspec.UNSET
+    customer_external_id: ExternalId | msgspec.UnsetType = msgspec.UNSET
     email: Email | msgspec.UnsetType = msgspec.UNSET
     name: ShortText | None | msgspec.UnsetType = msgspec.UNSET
     title: ShortText | None | msgspec.UnsetType = msgspec.UNSET

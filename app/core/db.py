@@ -16,23 +16,57 @@ QUERIES_DIR = Path(__file__).resolve().parents[2] / "sql" / "queries"
 _HEADER = re.compile(r"^-- name: (?P<name>[a-z0-9_.]+)\s*$", re.MULTILINE)
 
 
+# `:name` parameters (not `::type` casts)
+_NAMED = re.compile(r"(?<![:\w]):(?P<name>[a-z_][a-z0-9_]*)")
+
+
 class Queries:
     """Named SQL blocks from sql/queries/*.sql, loaded once.
 
     Each block starts with `-- name: <name>` and a one-line `--` description; the name is
-    prefixed with its file's stem: `customers.insert` lives in customers.sql.
+    prefixed with its file's stem: `customers.insert` lives in customers.sql. A block writes
+    its parameters either as `$1, $2…` or by name as `:name`; named ones become `$n` in order
+    of first use, and `parameters(name)` lists them, so callers pass values by name.
     """
 
     def __init__(self, directory: Path = QUERIES_DIR) -> None:
         self._sql: dict[str, str] = {}
+        self._parameters: dict[str, tuple[str, ...]] = {}
         for path in sorted(directory.glob("*.sql")):
-            self._sql.update(_parse_blocks(path.stem, path.read_text()))
+            for name, sql in _parse_blocks(path.stem, path.read_text()).items():
+                self._sql[name], self._parameters[name] = _number_parameters(sql)
 
     def __getitem__(self, name: str) -> str:
         return self._sql[name]
 
+    def parameters(self, name: str) -> tuple[str, ...]:
+        """The names of a block's `:name` parameters, in `$n` order."""
+        return self._parameters[name]
+
+    def arguments(self, name: str, values: dict[str, object]) -> list[object]:
+        """A block's arguments taken from `values` by parameter name."""
+        return [values[parameter] for parameter in self._parameters[name]]
+
     def names(self) -> set[str]:
         return set(self._sql)
+
+
+def _number_parameters(sql: str) -> tuple[str, tuple[str, ...]]:
+    order: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        name = match["name"]
+        if name not in order:
+            order.append(name)
+        return f"${order.index(name) + 1}"
+
+    text = "\n".join(
+        line if line.lstrip().startswith("--") else _NAMED.sub(number, line)
+        for line in sql.splitlines()
+    )
+    if order and "$1" in sql:
+        raise ValueError(f"mixes $n and :name parameters:\n{sql}")
+    return text, tuple(order)
 
 
 def _parse_blocks(prefix: str, text: str) -> dict[str, str]:
@@ -45,7 +79,8 @@ def _parse_blocks(prefix: str, text: str) -> dict[str, str]:
 
 
 queries = Queries()
-# every connection of the service says who it is: the change feed's horizon looks only at these
+# every connection of the service says who it is: the change feed's horizon looks only at these,
+# so whatever appends events must connect through create_pool (or set this name itself)
 APPLICATION_NAME = "pivotal"
 
 
@@ -75,6 +110,7 @@ async def create_pool(settings: Settings, **overrides: object) -> asyncpg.Pool:
         "min_size": settings.db_pool_min,
         "max_size": settings.db_pool_max,
         "init": init_connection,
+        # no session reset on release: pooled connections must never change session state
         "reset": keep_session,
         "command_timeout": settings.statement_timeout_ms / 1000 + 5,
         "server_settings": {
@@ -85,6 +121,20 @@ async def create_pool(settings: Settings, **overrides: object) -> asyncpg.Pool:
     }
     options.update(overrides)
     return await asyncpg.create_pool(settings.database_url, **options)
+
+
+class ColumnMismatch(RuntimeError):
+    """A query's columns are not the fields of the struct its rows are rendered into."""
+
+
+async def check_columns(conn: asyncpg.Connection, shapes: dict[str, tuple[str, ...]]) -> None:
+    """Rows are turned into structs by position, the fast way: check once, at startup, that
+    each query (name -> the column names it must answer, in order) still answers them."""
+    for name, expected in shapes.items():
+        statement = await conn.prepare(queries[name])
+        columns = tuple(attribute.name for attribute in statement.get_attributes())
+        if columns != expected:
+            raise ColumnMismatch(f"{name} answers {columns}, its struct needs {expected}")
 
 
 @asynccontextmanager

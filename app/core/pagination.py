@@ -46,11 +46,16 @@ def keyset_sql(select: str, alias: str, conditions: list[str], args: SqlArgs,
             f"order by {alias}.created_at {direction} limit {args.add(params.limit + 1)}")
 
 
+def page_of(rows: list[asyncpg.Record], params: ListParams) -> tuple[list[asyncpg.Record], bool]:
+    """The page's rows (the query asked for one more), and whether more follow."""
+    return rows[: params.limit], len(rows) > params.limit
+
+
 async def fetch_page(conn: asyncpg.Connection, select: str, alias: str, conditions: list[str],
                      args: SqlArgs, params: ListParams) -> tuple[list[asyncpg.Record], bool]:
     """One page of rows, and whether more follow."""
     rows = await conn.fetch(keyset_sql(select, alias, conditions, args, params), *args.values)
-    return rows[: params.limit], len(rows) > params.limit
+    return page_of(rows, params)
 
 
 class ListPage(msgspec.Struct):

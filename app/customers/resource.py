@@ -31,9 +31,6 @@ customers = Resource(
     read=Customer,
     create=CustomerCreate,
     update=CustomerUpdate,
-    insert_fields=(
-        "name", "domain", "lifecycle_stage", "owner_email", "external_id", "metadata",
-    ),
     filters=(
         Filter("external_id", "external_id"),
         Filter("domain", "domain", lowercase_filter),

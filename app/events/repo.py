@@ -24,7 +24,11 @@ async def append_event(
     obj: msgspec.Struct,
     previous_attributes: dict[str, Any] | None = None,
 ) -> str:
-    """Append `event_type` for `obj` (as it is after the change) to the outbox."""
+    """Append `event_type` for `obj` (as it is after the change) to the outbox.
+
+    `conn` must come from app.core.db.create_pool: the feed's horizon only waits for the open
+    transactions of connections named APPLICATION_NAME.
+    """
     data = EventData(obj, previous_attributes)
     for _ in range(INSERT_ATTEMPTS):
         event_id = await conn.fetchval(

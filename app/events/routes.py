@@ -8,18 +8,17 @@ from litestar.params import FromPath
 from app.core.errors import InvalidRequest
 from app.core.pagination import list_page
 from app.events.repo import get_event, list_events
-from app.events.schemas import EVENT_TYPES, Event
+from app.events.schemas import Event
 from app.http.auth import principal_of
 from app.http.parsing import parse_list_params
 from app.http.responses import json_response
-
-_PREFIXES = {event_type.split(".")[0] + ".*" for event_type in EVENT_TYPES}
+from app.registry import EVENT_FAMILIES, EVENT_TYPES
 
 
 def _type_filter(raw: str | None) -> str | None:
     if raw is None or raw == "*":
         return None
-    if raw not in EVENT_TYPES and raw not in _PREFIXES:
+    if raw not in EVENT_TYPES and raw not in EVENT_FAMILIES:
         raise InvalidRequest(
             "type must be an event type such as customer.created, or a family such as customer.*",
             field="type",

@@ -4,12 +4,6 @@ from __future__ import annotations
 
 import msgspec
 
-EVENT_TYPES = tuple(
-    f"{kind}.{action}"
-    for kind in ("customer", "contact", "onboarding")
-    for action in ("created", "updated", "deleted")
-)
-
 
 class EventData(msgspec.Struct, omit_defaults=True):
     object: msgspec.Struct

@@ -63,10 +63,11 @@ class Deadlines:
             self._timer.arm()
 
 
-def with_deadline(handler: ASGIApp, seconds: float | None) -> ASGIApp:
-    """`handler` with a Request-Id on every response, one log line per request, and a 503
-    service_unavailable when a request runs past `seconds`."""
+def with_deadline(handler: ASGIApp, seconds: float | None, log_lines: bool = True) -> ASGIApp:
+    """`handler` with a Request-Id on every response, one log line per request (unless
+    `log_lines` is false), and a 503 service_unavailable when a request runs past `seconds`."""
     deadlines = Deadlines(seconds) if seconds else None
+    log_line = log_request if log_lines else _no_line
 
     async def edge_handler(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -88,7 +89,7 @@ def with_deadline(handler: ASGIApp, seconds: float | None) -> ASGIApp:
                 return
             await send(message)
             if message["type"] == "http.response.body" and not message.get("more_body"):
-                log_request(scope)
+                log_line(scope)
 
         if deadlines is None:
             await handler(scope, receive, edge_send)
@@ -109,6 +110,10 @@ def with_deadline(handler: ASGIApp, seconds: float | None) -> ASGIApp:
             await _send_unavailable(edge_send, seconds)
 
     return edge_handler
+
+
+def _no_line(scope: Scope) -> None:
+    """The request log line switched off (app.main.Layers)."""
 
 
 def _allowance(scope: Scope) -> list[tuple[bytes, bytes]]:

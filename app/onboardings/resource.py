@@ -9,7 +9,7 @@ from app.core.errors import Conflict
 from app.customers.resource import customers
 from app.onboardings.schemas import Onboarding, OnboardingCreate, OnboardingUpdate
 from app.resources.model import Derived, Filter, Hooks, Resource, choice_filter
-from app.resources.references import keep_customer, resolve_customer
+from app.resources.references import keep_customer, required_reference, resolve_customer
 
 STATUSES = ("active", "paused", "completed", "cancelled")
 # active <-> paused; active/paused -> completed or cancelled; completed -> active (reopen)
@@ -39,7 +39,8 @@ def status_timestamps(current: Onboarding, status: str, now: datetime.datetime) 
 
 class OnboardingHooks(Hooks):
     async def prepare_create(self, conn, principal, values):
-        values["customer"] = await resolve_customer(conn, principal, values["customer"])
+        named = required_reference(values)
+        values["customer"] = await resolve_customer(conn, principal, named)
         values["owner_email"] = validation.email(values["owner_email"], "owner_email")
         return values
 
@@ -78,11 +79,10 @@ onboardings = Resource(
     read=Onboarding,
     create=OnboardingCreate,
     update=OnboardingUpdate,
-    insert_fields=(
-        "customer", "name", "status", "owner_email", "target_date", "external_id", "metadata",
-    ),
     filters=(
         Filter("customer", "customer_id", references=customers),
+        Filter("customer_external_id", "customer_id", references=customers,
+               reference_key="external_id"),
         Filter("status", "status", choice_filter(*STATUSES)),
         Filter("owner_email", "owner_email"),
         Filter("external_id", "external_id"),

@@ -12,8 +12,10 @@ from app.core.validation import Email, ExternalId, MetadataInput, Name, Referenc
 Status = Literal["active", "paused", "completed", "cancelled"]
 
 
-class OnboardingCreate(msgspec.Struct, forbid_unknown_fields=True):
-    customer: Reference
+class OnboardingCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # one of the two names the customer (app/resources/references.py)
+    customer: Reference | None = None
+    customer_external_id: ExternalId | None = None
     name: Name
     status: Status = "active"
     owner_email: Email | None = None
@@ -25,6 +27,7 @@ class OnboardingCreate(msgspec.Struct, forbid_unknown_fields=True):
 class OnboardingUpdate(msgspec.Struct, forbid_unknown_fields=True):
     # accepted only to say clearly that it cannot change
     customer: Reference | msgspec.UnsetType = msgspec.UNSET
+    customer_external_id: ExternalId | msgspec.UnsetType = msgspec.UNSET
     name: Name | msgspec.UnsetType = msgspec.UNSET
     status: Status | msgspec.UnsetType = msgspec.UNSET
     owner_email: Email | None | msgspec.UnsetType = msgspec.UNSET

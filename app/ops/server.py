@@ -37,7 +37,7 @@ RESTART_INTERVAL = 1.0
 def serve(*, host: str, port: int, settings: Settings, workers: int = 1,
           app: str = API_APP) -> None:
     """Run `app` (an import string of an app factory); logs are JSON lines on stdout, one per
-    request (app/logs.py)."""
+    request (app/core/logs.py)."""
     config = uvicorn.Config(
         app,
         factory=True,

@@ -44,13 +44,15 @@ def choice_filter(*choices: str) -> FilterParser:
 class Filter:
     """A list filter: `?name=value` compares `column` to the parsed value.
 
-    With `references`, the value is another object's id or display_id, resolved to its cuid.
+    With `references`, the value is another object's id or display_id (or its `reference_key`
+    column, such as external_id), resolved to its cuid.
     """
 
     name: str
     column: str
     parse: FilterParser = text_filter
     references: Resource | None = None
+    reference_key: str | None = None
 
 
 class Derived(NamedTuple):
@@ -107,16 +109,14 @@ class Hooks:
         """Side effects of a create (`previous` None) or an update, with their own events."""
 
 
-_REGISTRY: list[Resource] = []
-
-
 @dataclass(eq=False)
 class Resource:
     """One API resource: its table, its wire structs, its filters and its write rules.
 
     `read` is built positionally from the `<table>.select` query's columns (the last column,
-    the cursor, excluded). `<table>.insert` takes id, workspace, livemode, then
-    `insert_fields` in order. `columns` maps an API field to its column where they differ.
+    the cursor, excluded; `check_columns` verifies the names at startup). `<table>.insert`
+    takes its `:name` parameters from the create's fields by name, plus id, workspace_id and
+    livemode. `columns` maps an API field to its column where they differ.
     Objects of a resource with a `parent` are soft-deleted with their parent object, found
     by `parent_column`.
     """
@@ -127,7 +127,6 @@ class Resource:
     create: type[msgspec.Struct]
     update: type[msgspec.Struct]
     filters: tuple[Filter, ...] = ()
-    insert_fields: tuple[str, ...] = ()
     unique_fields: tuple[str, ...] = ("external_id",)
     columns: dict[str, str] = field(default_factory=dict)
     hooks: Hooks = field(default_factory=Hooks)
@@ -137,14 +136,6 @@ class Resource:
     created_read: type[msgspec.Struct] | None = None
     parent: Resource | None = None
     parent_column: str | None = None
-
-    def __post_init__(self) -> None:
-        _REGISTRY.append(self)
-
-    @property
-    def children(self) -> list[Resource]:
-        """Resources whose objects belong to one of these and are deleted with it."""
-        return [resource for resource in _REGISTRY if resource.parent is self]
 
     @property
     def path(self) -> str:

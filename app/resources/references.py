@@ -1,4 +1,8 @@
-"""Rules shared by objects that belong to a customer (contacts, onboardings)."""
+"""Rules shared by objects that belong to a customer (contacts, onboardings).
+
+A body names its customer by `customer` (id or display_id) or by `customer_external_id` (the
+live customer holding that external id), never both.
+"""
 
 from __future__ import annotations
 
@@ -6,33 +10,58 @@ from typing import Any
 
 import asyncpg
 
-from app.core.errors import InvalidRequest
+from app.core.errors import InvalidRequest, ParameterMissing
 from app.core.principal import Principal
 from app.resources import repo
 
+BY_EXTERNAL_ID = "customer_external_id"
+
+
+def customer_reference(values: dict[str, Any]) -> tuple[str, Any] | None:
+    """Take the customer a body names out of `values`: (field, reference), None if it names
+    none; 400 when it names one both ways."""
+    reference = values.pop("customer", None)
+    external_id = values.pop(BY_EXTERNAL_ID, None)
+    if reference is not None and external_id is not None:
+        raise InvalidRequest(f"Send customer or {BY_EXTERNAL_ID}, not both", field=BY_EXTERNAL_ID)
+    if external_id is not None:
+        return BY_EXTERNAL_ID, external_id
+    return ("customer", reference) if reference is not None else None
+
+
+def required_reference(values: dict[str, Any]) -> tuple[str, Any]:
+    named = customer_reference(values)
+    if named is None:
+        raise ParameterMissing(
+            f"Missing required parameter: customer (or {BY_EXTERNAL_ID})", field="customer"
+        )
+    return named
+
 
 async def resolve_customer(
-    conn: asyncpg.Connection, principal: Principal, reference: Any, lock: str | None = "share"
+    conn: asyncpg.Connection, principal: Principal, named: tuple[str, Any],
+    lock: str | None = "share",
 ) -> str:
-    """The cuid of the live customer a body names; 404 on `customer` when there is none.
+    """The cuid of the live customer a body names; 404 on the field that names it otherwise.
 
     The customer row stays locked until commit, so a concurrent delete cannot leave the new
     object behind as an orphan of a deleted customer.
     """
-    from app.customers.resource import customers
+    from app.customers.resource import customers  # customers' own module imports this one
 
-    return await repo.resolve_id(conn, customers, principal, reference, "customer", lock=lock)
+    field, reference = named
+    key = "external_id" if field == BY_EXTERNAL_ID else None
+    row = await repo.fetch(conn, customers, principal, reference, field=field, lock=lock, key=key)
+    return row["id"]
 
 
 async def keep_customer(
     conn: asyncpg.Connection, principal: Principal, current: Any, requested: dict[str, Any]
 ) -> None:
-    """`customer` is immutable: naming the same one is allowed, another one is a 400."""
-    if "customer" not in requested:
+    """The customer is immutable: naming the same one is allowed, another one is a 400."""
+    named = customer_reference(requested)
+    if named is None or named == ("customer", current.customer):
         return
-    reference = requested.pop("customer")
-    if reference == current.customer:
-        return
-    customer_id = await resolve_customer(conn, principal, reference, lock=None)
+    customer_id = await resolve_customer(conn, principal, named, lock=None)
     if customer_id != current.customer:
-        raise InvalidRequest("customer cannot be changed", field="customer")
+        raise InvalidRequest("customer cannot be changed", field=named[0])

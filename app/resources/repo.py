@@ -17,7 +17,7 @@ from pypika.terms import Criterion
 from app.core.db import queries
 from app.core.errors import Conflict, not_found
 from app.core.ids import new_id, parse_reference
-from app.core.pagination import ListParams, SqlArgs, fetch_page
+from app.core.pagination import ListParams, SqlArgs, keyset_sql, page_of
 from app.core.principal import Principal
 from app.resources.model import Resource
 
@@ -40,11 +40,10 @@ LOCKS = {None: "", "update": " for update of t", "share": " for share of t",
 
 
 @lru_cache(maxsize=512)
-def _get_sql(resource: Resource, by_display_id: bool, lock: str | None) -> str:
+def get_sql(resource: Resource, column: str, lock: str | None) -> str:
     t = Table(resource.table, alias="t")
-    key = t.display_id if by_display_id else t.id
-    sql = f"{queries[resource.table + '.select']} where {_scope(t) & (key == Parameter('$3'))}"
-    return sql + LOCKS[lock]
+    condition = _scope(t) & (t.field(column) == Parameter("$3"))
+    return f"{queries[resource.table + '.select']} where {condition}{LOCKS[lock]}"
 
 
 async def fetch(
@@ -55,13 +54,19 @@ async def fetch(
     *,
     field: str | None = None,
     lock: str | None = None,
+    key: str | None = None,
 ) -> asyncpg.Record:
-    """The live object a reference (cuid or display_id) names in the caller's scope, or 404."""
-    key = parse_reference(reference)
+    """The live object a reference (cuid or display_id) names in the caller's scope, or 404.
+
+    With `key` (a unique column such as external_id), the reference is that column's value.
+    """
+    value: object = reference if key is not None else parse_reference(reference)
+    if key is None:
+        key = "display_id" if isinstance(value, int) else "id"
     row = None
-    if key is not None:
-        sql = _get_sql(resource, isinstance(key, int), lock)
-        row = await conn.fetchrow(sql, principal.workspace_id, principal.livemode, key)
+    if isinstance(value, str | int):
+        sql = get_sql(resource, key, lock)
+        row = await conn.fetchrow(sql, principal.workspace_id, principal.livemode, value)
     if row is None:
         raise not_found(resource.object, reference, field)
     return row
@@ -79,6 +84,17 @@ async def resolve_id(
     return (await fetch(conn, resource, principal, reference, field=field, lock=lock))["id"]
 
 
+def list_query(resource: Resource, principal: Principal, params: ListParams,
+               filters: dict[str, Any]) -> tuple[str, list[Any]]:
+    """The SQL and arguments of a keyset page of live objects narrowed by `filters`
+    (column -> value)."""
+    args = SqlArgs(principal.workspace_id, principal.livemode)
+    conditions = ["t.workspace_id = $1", "t.livemode = $2", "t.deleted_at is null"]
+    conditions += [f"t.{column} = {args.add(value)}" for column, value in filters.items()]
+    sql = keyset_sql(queries[resource.table + ".select"], "t", conditions, args, params)
+    return sql, args.values
+
+
 async def list_page(
     conn: asyncpg.Connection,
     resource: Resource,
@@ -86,12 +102,9 @@ async def list_page(
     params: ListParams,
     filters: dict[str, Any],
 ) -> tuple[list[asyncpg.Record], bool]:
-    """One keyset page of live objects, narrowed by `filters` (column -> value)."""
-    args = SqlArgs(principal.workspace_id, principal.livemode)
-    conditions = ["t.workspace_id = $1", "t.livemode = $2", "t.deleted_at is null"]
-    conditions += [f"t.{column} = {args.add(value)}" for column, value in filters.items()]
-    select = queries[resource.table + ".select"]
-    return await fetch_page(conn, select, "t", conditions, args, params)
+    """One keyset page of live objects, and whether more follow."""
+    sql, args = list_query(resource, principal, params, filters)
+    return page_of(await conn.fetch(sql, *args), params)
 
 
 @lru_cache(maxsize=64)
@@ -105,47 +118,66 @@ def _insert_sql(resource: Resource) -> str:
     return f"with t as ({inserted} returning *) {select.removesuffix(relation)}from t"
 
 
+class UniqueClash(Exception):
+    """A write hit a unique field (`<table>_<field>_key`) that a live object already holds.
+
+    The transaction is aborted by then; `explain_clash` names the holder once it has rolled
+    back (the holder is committed: PostgreSQL reports the clash only after it commits).
+    """
+
+    def __init__(self, resource: Resource, field: str, value: Any) -> None:
+        super().__init__(f"{resource.table}.{field} is taken")
+        self.resource, self.field, self.value = resource, field, value
+
+
+def _clash(resource: Resource, exc: asyncpg.UniqueViolationError,
+           unique: dict[str, Any]) -> UniqueClash | None:
+    for field, value in unique.items():
+        if exc.constraint_name == f"{resource.table}_{field}_key":
+            return UniqueClash(resource, field, value)
+    return None
+
+
+async def explain_clash(conn: asyncpg.Connection | asyncpg.Pool, principal: Principal,
+                        clash: UniqueClash) -> Conflict:
+    """The 409 for a clash, naming the live object that holds the value."""
+    resource, value = clash.resource, clash.value
+    existing = await conn.fetchval(
+        queries[f"{resource.table}.find_by_{clash.field}"],
+        principal.workspace_id,
+        principal.livemode,
+        *(value if isinstance(value, tuple) else (value,)),
+    )
+    holder = f": {existing}" if existing is not None else ""
+    return Conflict(f"A {resource.object} with this {clash.field} already exists{holder}",
+                    field=clash.field)
+
+
 async def insert(
     conn: asyncpg.Connection,
     resource: Resource,
     principal: Principal,
-    values: list[Any],
+    values: dict[str, Any],
     unique: dict[str, Any],
 ) -> asyncpg.Record:
-    """Insert with `<table>.insert` ($1 id, $2 workspace, $3 livemode, then `values`).
+    """Insert with `<table>.insert`, its parameters taken from `values` by name.
 
-    The insert does nothing on any unique conflict, so the transaction stays usable: a taken
-    unique field (from `unique`, field -> value) becomes a 409 naming the existing object, and
-    a created_at that another insert took in the same microsecond is simply tried again.
+    A created_at that another insert took in the same microsecond inserts nothing (the
+    query's conflict target) and is simply tried again; a unique field held by a live object
+    (from `unique`, field -> value) raises UniqueClash; any other clash raises as it is.
     """
+    name = resource.table + ".insert"
+    values = {**values, "workspace_id": principal.workspace_id, "livemode": principal.livemode}
     sql = _insert_sql(resource)
     for _ in range(INSERT_ATTEMPTS):
-        row = await conn.fetchrow(
-            sql, new_id(), principal.workspace_id, principal.livemode, *values
-        )
+        values["id"] = new_id()
+        try:
+            row = await conn.fetchrow(sql, *queries.arguments(name, values))
+        except asyncpg.UniqueViolationError as exc:
+            raise _clash(resource, exc, unique) or exc from None
         if row is not None:
             return row
-        await raise_if_taken(conn, resource, principal, unique)
     raise RuntimeError(f"could not find a free created_at for a new {resource.object}")
-
-
-async def raise_if_taken(
-    conn: asyncpg.Connection, resource: Resource, principal: Principal, unique: dict[str, Any]
-) -> None:
-    """409 when a live object already holds one of these unique field values."""
-    for field, value in unique.items():
-        if value is None:
-            continue
-        existing = await conn.fetchval(
-            queries[f"{resource.table}.find_by_{field}"],
-            principal.workspace_id,
-            principal.livemode,
-            *(value if isinstance(value, tuple) else (value,)),
-        )
-        if existing is not None:
-            raise Conflict(
-                f"A {resource.object} with this {field} already exists: {existing}", field=field
-            )
 
 
 @lru_cache(maxsize=512)
@@ -166,22 +198,14 @@ async def update(
     changes: dict[str, Any],
     unique: dict[str, Any],
 ) -> str:
-    """Write changed columns of a locked row; returns the new updated_at.
-
-    A change to a unique field runs under a savepoint so that a clash can be explained with
-    the id of the object that holds the value.
-    """
+    """Write changed columns of a locked row; returns the new updated_at. A unique field held
+    by another live object raises UniqueClash."""
     columns = tuple(sorted(changes))
     sql = _update_sql(resource, columns)
-    args = [object_id, *(changes[column] for column in columns)]
-    if not unique:
-        return await conn.fetchval(sql, *args)
     try:
-        async with conn.transaction():
-            return await conn.fetchval(sql, *args)
-    except asyncpg.UniqueViolationError:
-        await raise_if_taken(conn, resource, principal, unique)
-        raise
+        return await conn.fetchval(sql, object_id, *(changes[column] for column in columns))
+    except asyncpg.UniqueViolationError as exc:
+        raise _clash(resource, exc, unique) or exc from None
 
 
 async def soft_delete(conn: asyncpg.Connection, resource: Resource, object_ids: list[str]) -> None:

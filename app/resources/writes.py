@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
+from app import registry
 from app.core import validation
 from app.core.principal import Principal
 from app.events.repo import append_event
@@ -39,9 +40,7 @@ async def create_object(
     values["metadata"] = validation.metadata({}, values.get("metadata") or {})
     values = await resource.hooks.prepare_create(conn, principal, values)
     unique = resource.hooks.unique_values(resource, values, None)
-    row = await repo.insert(
-        conn, resource, principal, [values[f] for f in resource.insert_fields], unique
-    )
+    row = await repo.insert(conn, resource, principal, values, unique)
     created = resource.render(row)
     await _announce(conn, resource, principal, "created", created)
     await resource.hooks.after_write(conn, principal, created, None)
@@ -57,13 +56,26 @@ async def update_object(
 ) -> msgspec.Struct:
     """Apply a PATCH; a PATCH that changes nothing writes nothing and emits nothing."""
     current = resource.render(await repo.fetch(conn, resource, principal, reference, lock="update"))
+    updated, _ = await apply_patch(conn, resource, principal, current, patch)
+    return updated
+
+
+async def apply_patch(
+    conn: asyncpg.Connection,
+    resource: Resource,
+    principal: Principal,
+    current: msgspec.Struct,
+    patch: msgspec.Struct,
+) -> tuple[msgspec.Struct, bool]:
+    """Apply a PATCH's set fields to `current` (locked by the caller): the object after it, and
+    whether anything changed (nothing changed: nothing written, no event)."""
     requested = {name: value for name, value in _fields(patch).items() if value is not UNSET}
     if "metadata" in requested:
         requested["metadata"] = validation.metadata(current.metadata, requested["metadata"] or {})
     requested = await resource.hooks.prepare_update(conn, principal, current, requested)
     new = {name: value for name, value in requested.items() if getattr(current, name) != value}
     if not new:
-        return current
+        return current, False
     derived = await resource.hooks.derived_changes(conn, principal, current, new)
     columns = {resource.column(name): value for name, value in new.items()}
     columns.update(derived.columns)
@@ -74,7 +86,7 @@ async def update_object(
     previous = {name: getattr(current, name) for name in new}
     await _announce(conn, resource, principal, "updated", updated, previous)
     await resource.hooks.after_write(conn, principal, updated, current)
-    return updated
+    return updated, True
 
 
 async def delete_object(
@@ -83,7 +95,7 @@ async def delete_object(
     """Soft-delete an object and, in the same transaction, the objects that belong to it."""
     row = await repo.fetch(conn, resource, principal, reference, lock="update")
     deleted = resource.render(row)
-    for child in resource.children:
+    for child in registry.children(resource):
         await _delete_children(conn, child, principal, deleted.id)
     await repo.soft_delete(conn, resource, [deleted.id])
     await _announce(conn, resource, principal, "deleted", deleted)

@@ -10,13 +10,12 @@ import asyncpg
 
 from app.core.db import queries
 from app.core.ids import new_id
+from app.registry import OBJECT_TYPES
 
 LIVE_PREFIX = "pivotal_"
 TEST_PREFIX = "pivotal_test_"
 KEY_RANDOM_CHARS = 40
 _BASE62 = string.digits + string.ascii_letters
-# every object type that counts its own display_ids
-OBJECT_TYPES = ("customer", "contact", "onboarding", "webhook_endpoint", "event")
 
 
 class WorkspaceError(Exception):

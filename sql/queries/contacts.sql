@@ -7,13 +7,15 @@ select 'contact' as object, t.id, t.display_id, t.customer_id as customer, t.ema
 from contacts t
 
 -- name: insert
--- A new contact; any unique clash (email, external_id, created_at) inserts nothing.
+-- A new contact; a created_at taken in the same microsecond inserts nothing (and is tried
+-- again), any other unique clash (email, external_id) raises.
 insert into contacts (id, workspace_id, livemode, display_id, customer_id, email, name, title,
                       phone, is_primary, external_id, metadata, created_at, updated_at)
-select $1, $2, $3, nextval(display_id_sequence($2, $3, 'contact')::regclass), $4, $5, $6, $7,
-       $8, $9, $10, $11, now.ts, now.ts
+select :id, :workspace_id, :livemode,
+       nextval(display_id_sequence(:workspace_id, :livemode, 'contact')::regclass), :customer,
+       :email, :name, :title, :phone, :is_primary, :external_id, :metadata, now.ts, now.ts
 from (select clock_timestamp() as ts) as now
-on conflict do nothing
+on conflict (workspace_id, livemode, created_at) do nothing
 
 -- name: find_by_external_id
 -- The live contact holding an external_id.

@@ -9,14 +9,16 @@ select 'customer' as object, t.id, t.display_id, t.name, t.domain, t.lifecycle_s
 from customers t
 
 -- name: insert
--- A new customer; any unique clash (external_id, or created_at in the same microsecond)
--- inserts nothing. The shared code adds RETURNING and reads the row back as served.
+-- A new customer; a created_at taken in the same microsecond inserts nothing (and is tried
+-- again), any other unique clash raises. The shared code adds RETURNING and reads the row
+-- back as served.
 insert into customers (id, workspace_id, livemode, display_id, name, domain, lifecycle_stage,
                        owner_email, external_id, metadata, created_at, updated_at)
-select $1, $2, $3, nextval(display_id_sequence($2, $3, 'customer')::regclass), $4, $5, $6, $7,
-       $8, $9, now.ts, now.ts
+select :id, :workspace_id, :livemode,
+       nextval(display_id_sequence(:workspace_id, :livemode, 'customer')::regclass), :name,
+       :domain, :lifecycle_stage, :owner_email, :external_id, :metadata, now.ts, now.ts
 from (select clock_timestamp() as ts) as now
-on conflict do nothing
+on conflict (workspace_id, livemode, created_at) do nothing
 
 -- name: find_by_external_id
 -- The live customer holding an external_id.

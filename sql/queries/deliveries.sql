@@ -26,7 +26,7 @@ insert into webhook_deliveries (id, workspace_id, livemode, event_id, endpoint_i
 select id, workspace_id, livemode, event_id, endpoint_id, $6, clock_timestamp()
 from unnest($1::text[], $2::text[], $3::boolean[], $4::text[], $5::text[])
      as d(id, workspace_id, livemode, event_id, endpoint_id)
-on conflict do nothing
+on conflict (endpoint_id, created_at) do nothing
 returning id;
 
 -- name: mark_fanned_out

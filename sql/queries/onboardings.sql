@@ -10,17 +10,19 @@ from onboardings t
 
 -- name: insert
 -- A new onboarding; the status timestamps of its initial status are set to its creation time.
+-- A created_at taken in the same microsecond inserts nothing (and is tried again).
 insert into onboardings (id, workspace_id, livemode, display_id, customer_id, name, status,
                          owner_email, target_date, external_id, metadata, started_at,
                          completed_at, cancelled_at, created_at, updated_at)
-select $1, $2, $3, nextval(display_id_sequence($2, $3, 'onboarding')::regclass), $4, $5, $6, $7,
-       $8, $9, $10,
-       case when $6 = 'active' then now.ts end,
-       case when $6 = 'completed' then now.ts end,
-       case when $6 = 'cancelled' then now.ts end,
+select :id, :workspace_id, :livemode,
+       nextval(display_id_sequence(:workspace_id, :livemode, 'onboarding')::regclass), :customer,
+       :name, :status, :owner_email, :target_date, :external_id, :metadata,
+       case when :status = 'active' then now.ts end,
+       case when :status = 'completed' then now.ts end,
+       case when :status = 'cancelled' then now.ts end,
        now.ts, now.ts
 from (select clock_timestamp() as ts) as now
-on conflict do nothing
+on conflict (workspace_id, livemode, created_at) do nothing
 
 -- name: find_by_external_id
 -- The live onboarding holding an external_id.

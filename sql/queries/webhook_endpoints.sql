@@ -7,10 +7,12 @@ select 'webhook_endpoint' as object, t.id, t.display_id, t.url, t.enabled_events
 from webhook_endpoints t
 
 -- name: insert
--- A new webhook endpoint with its signing secret.
+-- A new webhook endpoint with its signing secret; a created_at taken in the same microsecond
+-- inserts nothing (and is tried again).
 insert into webhook_endpoints (id, workspace_id, livemode, display_id, url, enabled_events,
                                description, status, metadata, secret, created_at, updated_at)
-select $1, $2, $3, nextval(display_id_sequence($2, $3, 'webhook_endpoint')::regclass), $4, $5,
-       $6, $7, $8, $9, now.ts, now.ts
+select :id, :workspace_id, :livemode,
+       nextval(display_id_sequence(:workspace_id, :livemode, 'webhook_endpoint')::regclass),
+       :url, :enabled_events, :description, :status, :metadata, :secret, now.ts, now.ts
 from (select clock_timestamp() as ts) as now
-on conflict do nothing
+on conflict (workspace_id, livemode, created_at) do nothing
