@@ -223,7 +223,8 @@ class CustomerUpdateParams(TypedDict, total=False):
 
 
 class ContactCreateParams(TypedDict, total=False):
-    customer: Required[int | str]
+    customer: int | str | None
+    customer_external_id: str | None
     email: Required[str]
     name: str | None
     title: str | None
@@ -235,6 +236,7 @@ class ContactCreateParams(TypedDict, total=False):
 
 class ContactUpdateParams(TypedDict, total=False):
     customer: int | str
+    customer_external_id: str
     email: str
     name: str | None
     title: str | None
@@ -245,7 +247,8 @@ class ContactUpdateParams(TypedDict, total=False):
 
 
 class OnboardingCreateParams(TypedDict, total=False):
-    customer: Required[int | str]
+    customer: int | str | None
+    customer_external_id: str | None
     name: Required[str]
     status: Literal['active', 'cancelled', 'completed', 'paused']
     owner_email: str | None
@@ -256,6 +259,7 @@ class OnboardingCreateParams(TypedDict, total=False):
 
 class OnboardingUpdateParams(TypedDict, total=False):
     customer: int | str
+    customer_external_id: str
     name: str
     status: Literal['active', 'cancelled', 'completed', 'paused']
     owner_email: str | None
@@ -298,6 +302,7 @@ class ListContactsParams(TypedDict, total=False):
     cursor: datetime.datetime | str
     order: Literal['desc', 'asc']
     customer: str
+    customer_external_id: str
     email: str
     is_primary: bool
     external_id: str
@@ -308,6 +313,7 @@ class ListOnboardingsParams(TypedDict, total=False):
     cursor: datetime.datetime | str
     order: Literal['desc', 'asc']
     customer: str
+    customer_external_id: str
     status: Literal['active', 'paused', 'completed', 'cancelled']
     owner_email: str
     external_id: str
