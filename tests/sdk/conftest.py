@@ -95,6 +95,15 @@ async def api(databases, servers) -> AsyncIterator[Api]:
     await stop_api(served)
 
 
+@pytest.fixture(scope="session")
+async def worker(api: Api) -> AsyncIterator[subprocess.Popen]:
+    """A webhook worker delivering the served API's events, for the session."""
+    process = api.start_worker()
+    yield process
+    process.kill()
+    await asyncio.to_thread(process.wait)
+
+
 @pytest.fixture
 async def ws(api: Api) -> Workspace:
     """A fresh workspace in the served database."""

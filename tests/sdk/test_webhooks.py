@@ -3,7 +3,6 @@ loopback, then the same delivery tampered with, stale, and signed twice."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pivotal
@@ -16,10 +15,9 @@ from tests.test_webhook_delivery import wait_until
 
 
 @pytest.fixture(scope="module")
-async def delivery(api):
+async def delivery(api, worker):
     """One real delivery of a customer.created event: (what arrived, the secret, the customer)."""
     receiver = Receiver().start()
-    worker = api.start_worker()
     try:
         workspace = await new_workspace(api.pool)
         with api.client(workspace) as client:
@@ -28,8 +26,6 @@ async def delivery(api):
         await wait_until(lambda: receiver.received, 15, "the delivery")
         yield receiver.received[0], endpoint.secret, customer
     finally:
-        worker.kill()
-        await asyncio.to_thread(worker.wait)
         receiver.stop()
 
 
