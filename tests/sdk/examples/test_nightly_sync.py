@@ -31,7 +31,8 @@ def test_stopped_and_restarted_it_prints_every_change_once(api, ws, pv, tmp_path
     printed: list[str] = []
     for total in (6, 14):  # stopped while changes are still arriving
         sync = Example("nightly_sync.py", *args, env=api.env(ws))
-        sync.wait_for(lambda lines, n=total: len(printed) + len(lines) >= n, what=f"{total} changes")
+        needed = total - len(printed)
+        sync.wait_for(lambda lines, n=needed: len(lines) >= n, what=f"{total} changes in all")
         assert sync.stop() == 0
         printed += sync.lines
     writer.join(60)
