@@ -31,7 +31,7 @@ from app.events.schemas import EventData
 from app.onboardings.resource import onboardings
 from app.ops import server
 from app.resources.model import Resource
-from app.resources.repo import INSERT_ATTEMPTS, get_sql, _insert_sql, _update_sql, list_query
+from app.resources.repo import INSERT_ATTEMPTS, _insert_sql, _update_sql, get_sql, list_query
 from app.settings import Settings
 
 WORKSPACE_HEADER = "x-bench-workspace"

@@ -27,20 +27,22 @@ async def demote_primary(
 
 
 class ContactHooks(Hooks):
+    def normalise(self, values):
+        if "email" in values:
+            values["email"] = validation.email(values["email"], "email")
+        return values
+
     async def prepare_create(self, conn, principal, values):
         # a new primary serialises on its customer's row, so two can never both win
         lock = "no key update" if values["is_primary"] else "share"
         named = required_reference(values)
         values["customer"] = await resolve_customer(conn, principal, named, lock)
-        values["email"] = validation.email(values["email"], "email")
         if values["is_primary"]:
             await demote_primary(conn, principal, values["customer"])
         return values
 
     async def prepare_update(self, conn, principal, current, requested):
         await keep_customer(conn, principal, current, requested)
-        if "email" in requested:
-            requested["email"] = validation.email(requested["email"], "email")
         if requested.get("is_primary") and not current.is_primary:
             await resolve_customer(conn, principal, ("customer", current.customer), "no key update")
             await demote_primary(conn, principal, current.customer, current.id)

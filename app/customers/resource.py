@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from app.core import validation
 from app.customers.schemas import Customer, CustomerCreate, CustomerUpdate
 from app.resources.model import Filter, Hooks, Resource, choice_filter, lowercase_filter
 
 
-def _normalise(values: dict[str, Any]) -> dict[str, Any]:
-    if "domain" in values:
-        values["domain"] = validation.hostname(values["domain"], "domain")
-    if "owner_email" in values:
-        values["owner_email"] = validation.email(values["owner_email"], "owner_email")
-    return values
-
-
 class CustomerHooks(Hooks):
-    async def prepare_create(self, conn, principal, values):
-        return _normalise(values)
-
-    async def prepare_update(self, conn, principal, current, requested):
-        return _normalise(requested)
+    def normalise(self, values):
+        if "domain" in values:
+            values["domain"] = validation.hostname(values["domain"], "domain")
+        if "owner_email" in values:
+            values["owner_email"] = validation.email(values["owner_email"], "owner_email")
+        return values
 
 
 customers = Resource(

@@ -38,16 +38,21 @@ def status_timestamps(current: Onboarding, status: str, now: datetime.datetime) 
 
 
 class OnboardingHooks(Hooks):
+    def normalise(self, values):
+        if "owner_email" in values:
+            values["owner_email"] = validation.email(values["owner_email"], "owner_email")
+        return values
+
     async def prepare_create(self, conn, principal, values):
         named = required_reference(values)
         values["customer"] = await resolve_customer(conn, principal, named)
-        values["owner_email"] = validation.email(values["owner_email"], "owner_email")
         return values
 
     async def prepare_update(self, conn, principal, current, requested):
         await keep_customer(conn, principal, current, requested)
-        if "owner_email" in requested:
-            requested["owner_email"] = validation.email(requested["owner_email"], "owner_email")
+        return requested
+
+    def check_patch(self, current, requested):
         if requested.get("target_date") is not None:
             requested["target_date"] = requested["target_date"].isoformat()
         status = requested.get("status", current.status)
@@ -59,7 +64,7 @@ class OnboardingHooks(Hooks):
             )
         return requested
 
-    async def derived_changes(self, conn, principal, current, new):
+    def derived(self, current, new):
         columns: dict = {}
         if new.get("target_date") is not None:
             columns["target_date"] = datetime.date.fromisoformat(new["target_date"])

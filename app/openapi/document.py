@@ -27,6 +27,7 @@ from app.openapi.parts import (
     ref,
 )
 from app.registry import EVENT_FAMILIES, EVENT_TYPES
+from app.resources import batch
 from app.resources.model import Filter, Resource, bool_filter
 from app.resources.writes import Deleted
 
@@ -149,12 +150,51 @@ def _event_schema() -> dict[str, Any]:
     }
 
 
+def _batch_paths(resource: Resource) -> dict[str, Any]:
+    """POST /<resource>/batch: the request's items are creates; a result per item."""
+    kind, name = resource.object, resource.read.__name__
+    request = {"type": "object", "additionalProperties": False, "required": ["items"],
+               "properties": {"items": {"type": "array", "minItems": 1,
+                                        "maxItems": batch.MAX_ITEMS,
+                                        # an item is checked alone: a malformed one
+                                        # fails in its result, not the request
+                                        "items": {"anyOf": [ref(resource.create), {}]}}}}
+    result = {
+        "type": "object", "required": ["object", "index", "result"],
+        "properties": {
+            "object": {"const": "batch_result"},
+            "index": {"type": "integer", "minimum": 0},
+            "result": {"enum": ["created", "updated", "unchanged", "error"]},
+            "data": ref(resource.read),
+            "error": {"$ref": REF.format(name="ErrorBody"),
+                      "description": "Why the item failed; `field` is items.<index>.<field>"},
+        },
+    }
+    answer = {"type": "object", "required": ["object", "data"],
+              "properties": {"object": {"const": "batch"},
+                             "data": {"type": "array", "items": result}}}
+    create_example, _ = openapi_exact.EXAMPLES.get(kind, (None, None))
+    example = {"items": [create_example]} if create_example else None
+    return {resource.path + "/batch": {"post": {
+        "operationId": f"upsert_{resource.table}", "tags": [resource.table],
+        "summary": f"Create or update up to {batch.MAX_ITEMS} {resource.table} matched on "
+                   "external_id; a result per item, in order",
+        "parameters": [idempotency_header()],
+        "requestBody": {"required": True, "content": json_body(request, example)},
+        "responses": {"200": {"description": f"One result per item ({name} as data)",
+                              "content": json_body(answer)},
+                      **error_responses((400, 409, 413, 415))},
+    }}}
+
+
 def build_document(resources: tuple[Resource, ...]) -> dict[str, Any]:
-    structs = [ErrorEnvelope, Deleted, Health, *webhooks.STRUCTS]
+    structs = [ErrorEnvelope, Deleted, Health, *webhooks.STRUCTS]  # ErrorBody comes with ErrorEnvelope
     paths: dict[str, Any] = {}
     for resource in resources:
         structs += [resource.read, resource.created, resource.create, resource.update]
         paths.update(_resource_paths(resource))
+        if batch.supports_batch(resource):
+            paths.update(_batch_paths(resource))
     paths.update(_event_paths())
     paths.update(webhooks.paths())
     paths.update(_health_paths())

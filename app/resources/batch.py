@@ -86,18 +86,17 @@ async def upsert(conn: asyncpg.Connection, resource: Resource, principal: Princi
 
 async def _upsert_item(conn: asyncpg.Connection, resource: Resource, principal: Principal,
                        item: Item) -> BatchResult:
-    for _ in range(RACE_ATTEMPTS):
+    for attempt in range(1, RACE_ATTEMPTS + 1):
         try:
             async with conn.transaction():
                 return await _apply(conn, resource, principal, item)
         except repo.UniqueClash as clash:
-            if clash.field == "external_id":
-                continue  # another writer committed this external_id meanwhile: update it
-            return error_result(item.index, await repo.explain_clash(conn, principal, clash))
+            # another writer committed this external_id meanwhile: the next try updates it
+            if clash.field != "external_id" or attempt == RACE_ATTEMPTS:
+                return error_result(item.index, await repo.explain_clash(conn, principal, clash))
         except ApiError as error:
             return error_result(item.index, error)
-    clash_error = await repo.explain_clash(conn, principal, clash)
-    return error_result(item.index, clash_error)
+    raise AssertionError("unreachable")
 
 
 async def _apply(conn: asyncpg.Connection, resource: Resource, principal: Principal,

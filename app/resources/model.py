@@ -66,12 +66,28 @@ NO_DERIVED = Derived({}, {})
 
 
 class Hooks:
-    """A resource's own write rules, run inside the write's transaction. Defaults do nothing."""
+    """A resource's own write rules. Defaults do nothing.
+
+    The first three are pure (no database), so a batch can apply them to many items before
+    its set-based writes; the async ones run inside the write's transaction.
+    """
+
+    def normalise(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Validate and normalise the fields a create or a PATCH sets (lowercase, trim...)."""
+        return values
+
+    def check_patch(self, current: Any, requested: dict[str, Any]) -> dict[str, Any]:
+        """Rules of a change against the current object (e.g. allowed status changes)."""
+        return requested
+
+    def derived(self, current: Any, new: dict[str, Any]) -> Derived:
+        """Columns that change because of `new` (e.g. a status's timestamp)."""
+        return NO_DERIVED
 
     async def prepare_create(
         self, conn: asyncpg.Connection, principal: Principal, values: dict[str, Any]
     ) -> dict[str, Any]:
-        """Validate and normalise a create's fields (resolve references, lowercase...)."""
+        """What a create needs from the database (resolve references...)."""
         return values
 
     async def prepare_update(
@@ -81,14 +97,8 @@ class Hooks:
         current: Any,
         requested: dict[str, Any],
     ) -> dict[str, Any]:
-        """Validate and normalise the fields a PATCH sets."""
+        """What a PATCH needs from the database (an immutable reference's check...)."""
         return requested
-
-    async def derived_changes(
-        self, conn: asyncpg.Connection, principal: Principal, current: Any, new: dict[str, Any]
-    ) -> Derived:
-        """Columns that change because of `new` (e.g. a status's timestamp)."""
-        return NO_DERIVED
 
     def unique_values(
         self, resource: Resource, values: dict[str, Any], current: Any | None

@@ -38,6 +38,7 @@ async def create_object(
     """Validate, insert and announce a new object."""
     values = _fields(body)
     values["metadata"] = validation.metadata({}, values.get("metadata") or {})
+    values = resource.hooks.normalise(values)
     values = await resource.hooks.prepare_create(conn, principal, values)
     unique = resource.hooks.unique_values(resource, values, None)
     row = await repo.insert(conn, resource, principal, values, unique)
@@ -72,11 +73,12 @@ async def apply_patch(
     requested = {name: value for name, value in _fields(patch).items() if value is not UNSET}
     if "metadata" in requested:
         requested["metadata"] = validation.metadata(current.metadata, requested["metadata"] or {})
+    requested = resource.hooks.check_patch(current, resource.hooks.normalise(requested))
     requested = await resource.hooks.prepare_update(conn, principal, current, requested)
     new = {name: value for name, value in requested.items() if getattr(current, name) != value}
     if not new:
         return current, False
-    derived = await resource.hooks.derived_changes(conn, principal, current, new)
+    derived = resource.hooks.derived(current, new)
     columns = {resource.column(name): value for name, value in new.items()}
     columns.update(derived.columns)
     unique = resource.hooks.unique_values(resource, new, current)
