@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 import httpx
 import msgspec
 
-from pivotal.errors import APIError, ServerError, error_from_answer
+from pivotal.errors import APIError, error_from_answer
 from pivotal.types import ErrorBody
 
 __version__ = "0.1.0"
@@ -156,7 +156,6 @@ def retryable(error: APIError) -> bool:
     return (
         error.status == 429
         or error.status >= 500
-        or isinstance(error, ServerError)
         or (error.status == 409 and error.code == "idempotency_key_in_use")
     )
 
