@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from pivotal.feed import parse_position
 
 
-def _customers(client, count: int, prefix: str = "c") -> list[str]:
-    return [client.customers.create(name=f"{prefix}{i}").id for i in range(count)]
+def settled(client, count: int, timeout: float = 10) -> None:
+    """Wait until the ascending feed shows `count` events. It holds an event back while an
+    older write may still commit (another process's open transaction, say the worker's)."""
+    deadline = time.monotonic() + timeout
+    while len(list(client.events.list(order="asc", limit=100))) < count:
+        assert time.monotonic() < deadline, f"the feed never showed {count} events"
+        time.sleep(0.02)
+
+
+def _customers(client, count: int, prefix: str = "c", before: int = 0) -> list[str]:
+    """`count` new customers (after `before` events), once the feed shows their events."""
+    ids = [client.customers.create(name=f"{prefix}{i}").id for i in range(count)]
+    settled(client, before + count)
+    return ids
 
 
 def test_tail_reads_the_feed_oldest_first_across_pages(pv):
@@ -37,7 +50,7 @@ def test_a_position_at_the_end_yields_only_what_happens_later(pv):
     assert len(list(tail)) == 2
     saved = tail.cursor
     assert list(pv.events.tail(saved, follow=False)) == []
-    later = _customers(pv, 3, "later")
+    later = _customers(pv, 3, "later", before=2)
     assert [e.data.object.id for e in pv.events.tail(saved, follow=False)] == later
 
 
@@ -62,6 +75,7 @@ def test_a_tail_can_follow_one_family_of_events(pv):
     customer = pv.customers.create(name="Acme")
     contact = pv.contacts.create(customer=customer.id, email="ada@acme.com")
     pv.customers.update(customer.id, name="Acme Inc")
+    settled(pv, 3)
     assert [e.data.object.id for e in pv.events.tail(type="contact.*", follow=False)] == [contact.id]
 
 

@@ -7,6 +7,7 @@ import threading
 import time
 
 from tests.sdk.examples.running import Example
+from tests.sdk.test_feed import settled
 
 
 def _event_ids(lines: list[str]) -> list[str]:
@@ -37,11 +38,12 @@ def test_stopped_and_restarted_it_prints_every_change_once(api, ws, pv, tmp_path
         printed += sync.lines
     writer.join(60)
     assert done.is_set()
+    settled(pv, 24)
     rest = Example("nightly_sync.py", *args, "--once", env=api.env(ws))
     assert rest.wait() == 0
     printed += rest.lines
 
-    expected = [e.id for e in pv.events.list(order="asc", limit=100)]
+    expected = [e.id for e in pv.events.list(limit=100)][::-1]
     assert len(expected) == 24
     assert _event_ids(printed) == expected
     renamed = next(line for line in printed if "customer.updated" in line)
