@@ -44,10 +44,12 @@ lint: install
 		$(BIN)/python -m compileall -q $(wildcard app worker tests sdk examples); \
 	fi
 
-# the HTTP scenarios against their two ceilings, then webhook latency and throughput
+# the HTTP scenarios against their two ceilings, webhook latency and throughput, then the
+# backfill (batch upserts against single POSTs)
 bench: install
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.webhooks
+	$(BIN)/python -m bench.backfill
 
 soak: install
 	$(BIN)/python -m bench.soak

@@ -74,7 +74,6 @@ CREATE TABLE public.contacts (
     display_id bigint NOT NULL,
     customer_id text NOT NULL,
     email text NOT NULL,
-    email_normalized text GENERATED ALWAYS AS (lower(email)) STORED,
     name text,
     title text,
     phone text,
@@ -83,7 +82,8 @@ CREATE TABLE public.contacts (
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone NOT NULL,
     updated_at timestamp with time zone NOT NULL,
-    deleted_at timestamp with time zone
+    deleted_at timestamp with time zone,
+    email_normalized text NOT NULL
 );
 
 --
@@ -660,4 +660,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261126120100'),
     ('20261126120200'),
     ('20261126120300'),
-    ('20261126120400');
+    ('20261126120400'),
+    ('20261201120000');

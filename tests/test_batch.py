@@ -5,6 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from litestar.testing import AsyncTestClient
+
+from app.main import create_app
+from tests.conftest import make_settings
 
 
 async def batch(client, auth, path, items, **headers):
@@ -228,3 +232,75 @@ async def test_customer_external_id_never_reaches_another_mode(client, workspace
     response = await client.post("/contacts", headers=workspace.test, json={
         "customer_external_id": "m-1", "email": "a@b.co"})
     assert response.status_code == 404
+
+
+async def test_a_batched_status_change_sets_its_timestamp_and_keeps_the_others(client, auth, admin):
+    await batch(client, auth, "customers", [{"name": "A", "external_id": "a"}])
+    [created] = await batch(client, auth, "onboardings", [
+        {"customer_external_id": "a", "name": "Go", "external_id": "d", "target_date": "2027-01-31"}])
+    started = await admin.fetchval(
+        "select started_at from onboardings where id = $1", created["data"]["id"])
+    [done] = await batch(client, auth, "onboardings", [
+        {"customer_external_id": "a", "name": "Go", "external_id": "d", "status": "completed"}])
+    assert done["result"] == "updated"
+    assert done["data"]["completed_at"] is not None
+    assert done["data"]["target_date"] == "2027-01-31"
+    row = await admin.fetchrow("select started_at, completed_at, target_date::text "
+                               "from onboardings where id = $1", created["data"]["id"])
+    assert row["started_at"] == started  # to the microsecond: untouched
+    assert row["target_date"] == "2027-01-31"
+    event = (await client.get("/events", params={"type": "onboarding.updated"},
+                              headers=auth)).json()["data"][0]
+    assert event["data"]["previous_attributes"] == {"status": "active", "completed_at": None}
+
+
+async def test_a_batched_primary_contact_demotes_the_previous_one(client, auth):
+    await batch(client, auth, "customers", [{"name": "A", "external_id": "a"}])
+    results = await batch(client, auth, "contacts", [
+        {"customer_external_id": "a", "email": "one@a.co", "external_id": "c1", "is_primary": True},
+        {"customer_external_id": "a", "email": "two@a.co", "external_id": "c2", "is_primary": True},
+    ])
+    assert [r["result"] for r in results] == ["created", "created"]
+    first = (await client.get(f"/contacts/{results[0]['data']['id']}", headers=auth)).json()
+    assert first["is_primary"] is False
+    customer = (await client.get("/customers", params={"external_id": "a"},
+                                 headers=auth)).json()["data"][0]
+    assert customer["primary_contact"] == results[1]["data"]["id"]
+    types = [e["type"] for e in reversed((await client.get(
+        "/events", params={"type": "contact.*"}, headers=auth)).json()["data"])]
+    assert types == ["contact.created", "contact.updated", "contact.created"]
+
+
+async def test_batch_events_are_those_of_the_single_calls_in_item_order(client, auth):
+    await batch(client, auth, "customers", [{"name": "Old", "external_id": "k1"}])
+    results = await batch(client, auth, "customers", [
+        {"name": "New", "external_id": "k2"},
+        {"name": "Renamed", "external_id": "k1"},
+        {"name": "Newer", "external_id": "k3"},
+    ])
+    assert [r["result"] for r in results] == ["created", "updated", "created"]
+    events = (await client.get("/events", params={"limit": 3}, headers=auth)).json()["data"]
+    assert [(e["type"], e["data"]["object"]["name"]) for e in reversed(events)] == [
+        ("customer.created", "New"), ("customer.updated", "Renamed"),
+        ("customer.created", "Newer")]
+    displayed = [r["data"]["display_id"] for r in results]
+    assert displayed[0] < displayed[2]
+
+
+async def test_a_batch_of_100_counts_as_one_request_against_the_rate_limit(database_url, servers,
+                                                                          workspace):
+    settings = make_settings(database_url, servers.redis_url, rate_limit_per_second=0.2,
+                             rate_limit_burst=3)
+    items = [{"name": f"c{i}", "external_id": f"rl-{i}"} for i in range(100)]
+    async with AsyncTestClient(app=create_app(settings),
+                               base_url="http://testserver/api/v1") as limited:
+        remaining = []
+        for _ in range(3):
+            response = await limited.post("/customers/batch", json={"items": items},
+                                          headers=workspace.live)
+            assert response.status_code == 200
+            remaining.append(response.headers["ratelimit-remaining"])
+        refused = await limited.post("/customers/batch", json={"items": items},
+                                     headers=workspace.live)
+    assert remaining == ["2", "1", "0"]
+    assert refused.status_code == 429

@@ -144,3 +144,30 @@ async def test_contact_filters(client, auth):
     assert_error(missing, 404, "resource_not_found", "customer")
     assert_error(await client.get("/contacts?is_primary=yes", headers=auth), 400,
                  "parameter_invalid", "is_primary")
+
+
+@pytest.mark.parametrize("email", ["İnfo@example.com", "ΣΊΣΥΦΟΣ@example.com", "Straße@example.com"])
+async def test_a_contact_is_found_by_its_own_address_beyond_ascii(client, auth, email):
+    customer = (await client.post("/customers", json={"name": "Acme"}, headers=auth)).json()
+    created = await client.post("/contacts", headers=auth,
+                                json={"customer": customer["id"], "email": email})
+    assert created.status_code == 201, created.text
+    page = (await client.get("/contacts", params={"email": email}, headers=auth)).json()
+    assert [c["id"] for c in page["data"]] == [created.json()["id"]]
+    again = await client.post("/contacts", headers=auth,
+                              json={"customer": customer["id"], "email": email.upper()})
+    assert again.status_code == 409
+
+
+async def test_a_decomposed_address_is_the_same_contact_as_the_composed_one(client, auth):
+    customer = (await client.post("/customers", json={"name": "Acme"}, headers=auth)).json()
+    composed, decomposed = "\u00c4rger@example.com", "A\u0308rger@example.com"
+    first = await client.post("/contacts", headers=auth,
+                              json={"customer": customer["id"], "email": composed})
+    assert first.status_code == 201
+    second = await client.post("/contacts", headers=auth,
+                               json={"customer": customer["id"], "email": decomposed})
+    assert second.status_code == 409
+    assert first.json()["id"] in second.json()["error"]["message"]
+    page = (await client.get("/contacts", params={"email": decomposed}, headers=auth)).json()
+    assert [c["id"] for c in page["data"]] == [first.json()["id"]]

@@ -13,7 +13,15 @@ from app.core.principal import Principal
 from app.customers.resource import customers
 from app.events.repo import append_event
 from app.resources import repo
-from app.resources.model import Filter, Hooks, Resource, bool_filter, lowercase_filter
+from app.resources.model import (
+    NO_DERIVED,
+    Derived,
+    Filter,
+    Hooks,
+    Resource,
+    bool_filter,
+    email_filter,
+)
 from app.resources.references import keep_customer, required_reference, resolve_customer
 
 
@@ -30,7 +38,21 @@ class ContactHooks(Hooks):
     def normalise(self, values):
         if "email" in values:
             values["email"] = validation.email(values["email"], "email")
+            values["email_normalized"] = validation.email_key(values["email"])
         return values
+
+    def check_patch(self, current, requested):
+        # the stored form is a column, not a field: it changes with the email (derived)
+        requested.pop("email_normalized", None)
+        return requested
+
+    def derived(self, current, new):
+        if "email" not in new:
+            return NO_DERIVED
+        return Derived({"email_normalized": validation.email_key(new["email"])}, {})
+
+    def writes_other_rows(self, create, patch):
+        return bool(create.is_primary) or patch.is_primary is True
 
     async def prepare_create(self, conn, principal, values):
         # a new primary serialises on its customer's row, so two can never both win
@@ -52,7 +74,7 @@ class ContactHooks(Hooks):
         unique = super().unique_values(resource, values, current)
         if "email" in unique:
             customer = values.get("customer") or current.customer
-            unique["email"] = (customer, unique["email"])
+            unique["email"] = (customer, validation.email_key(unique["email"]))
         return unique
 
 
@@ -67,7 +89,7 @@ contacts = Resource(
         Filter("customer", "customer_id", references=customers),
         Filter("customer_external_id", "customer_id", references=customers,
                reference_key="external_id"),
-        Filter("email", "email_normalized", lowercase_filter),
+        Filter("email", "email_normalized", email_filter),
         Filter("is_primary", "is_primary", bool_filter),
         Filter("external_id", "external_id"),
     ),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated
 
 import msgspec
@@ -31,6 +32,12 @@ def email(value: str | None, field: str) -> str | None:
     if not _EMAIL.fullmatch(value):
         raise InvalidRequest(f"{field} must be an email address", field=field)
     return value
+
+
+def email_key(value: str) -> str:
+    """The form emails are compared in, for uniqueness and lookups alike: Unicode NFC, then
+    casefolded (so İnfo@ and ΣΊΣΥΦΟΣ@ find themselves, and a decomposed Ä is the same Ä)."""
+    return unicodedata.normalize("NFC", value.strip()).casefold()
 
 
 def hostname(value: str | None, field: str) -> str | None:

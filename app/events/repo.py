@@ -45,6 +45,28 @@ async def append_event(
     raise RuntimeError("could not find a free created_at for a new event")
 
 
+async def append_events(
+    conn: asyncpg.Connection,
+    principal: Principal,
+    events: list[tuple[str, msgspec.Struct, dict[str, Any] | None]],
+) -> None:
+    """Append (event type, object, previous attributes) events in one statement, in order."""
+    scope = {"workspace_id": principal.workspace_id, "livemode": principal.livemode}
+    rows = [{"id": new_id(), "type": kind, "object_id": obj.id, "data": EventData(obj, previous)}
+            for kind, obj, previous in events]
+    for _ in range(INSERT_ATTEMPTS):
+        if not rows:
+            return
+        arrays = {column: [row[column] for row in rows]
+                  for column in ("id", "type", "object_id", "data")}
+        sql = queries["events.insert_many"]
+        done = {r["id"] for r in await conn.fetch(
+            sql, *queries.arguments("events.insert_many", {**scope, **arrays}))}
+        # the rare event that landed on a taken microsecond goes again, a moment later
+        rows = [{**row, "id": new_id()} for row in rows if row["id"] not in done]
+    raise RuntimeError("could not find free created_at values for new events")
+
+
 async def get_event(conn: asyncpg.Connection, principal: Principal, reference: str) -> asyncpg.Record:
     key = parse_reference(reference)
     row = None

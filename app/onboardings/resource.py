@@ -52,6 +52,11 @@ class OnboardingHooks(Hooks):
         await keep_customer(conn, principal, current, requested)
         return requested
 
+    def columns(self, row):
+        if isinstance(row["target_date"], str):
+            row["target_date"] = datetime.date.fromisoformat(row["target_date"])
+        return row
+
     def check_patch(self, current, requested):
         if requested.get("target_date") is not None:
             requested["target_date"] = requested["target_date"].isoformat()

@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 import asyncpg
 import msgspec
 
+from app.core import validation
 from app.core.errors import InvalidRequest
 from app.core.principal import Principal
 
@@ -22,6 +23,10 @@ def text_filter(name: str, value: str) -> str:
 
 def lowercase_filter(name: str, value: str) -> str:
     return value.strip().lower()
+
+
+def email_filter(name: str, value: str) -> str:
+    return validation.email_key(value)
 
 
 def bool_filter(name: str, value: str) -> bool:
@@ -83,6 +88,15 @@ class Hooks:
     def derived(self, current: Any, new: dict[str, Any]) -> Derived:
         """Columns that change because of `new` (e.g. a status's timestamp)."""
         return NO_DERIVED
+
+    def columns(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A batch update's row of API values as its columns take them (dates...)."""
+        return row
+
+    def writes_other_rows(self, create: Any, patch: Any) -> bool:
+        """Whether writing this batch item changes other objects too (demoting the previous
+        primary contact): such batches are applied item by item."""
+        return False
 
     async def prepare_create(
         self, conn: asyncpg.Connection, principal: Principal, values: dict[str, Any]

@@ -108,14 +108,72 @@ async def list_page(
 
 
 @lru_cache(maxsize=64)
-def _insert_sql(resource: Resource) -> str:
-    """`<table>.insert`, answering the new row as `<table>.select` shows it: one round trip."""
+def _insert_sql(resource: Resource, query: str = "insert") -> str:
+    """`<table>.<query>` (an insert), answering the new rows as `<table>.select` shows them:
+    one round trip."""
     select = queries[resource.table + ".select"]
     relation = f"from {resource.table} t"
     if not select.endswith(relation):
         raise ValueError(f"{resource.table}.select must end with {relation!r}")
-    inserted = queries[resource.table + ".insert"]
+    inserted = queries[f"{resource.table}.{query}"]
     return f"with t as ({inserted} returning *) {select.removesuffix(relation)}from t"
+
+
+async def insert_many(conn: asyncpg.Connection, resource: Resource, principal: Principal,
+                      rows: list[dict[str, Any]]) -> list[asyncpg.Record]:
+    """Insert `rows` (each the `<table>.insert_many` parameters by name) in one statement,
+    answering them as served, in order. Rows whose created_at landed on a taken microsecond
+    are inserted again with a fresh id; any other unique clash raises."""
+    name, scope = resource.table + ".insert_many", {
+        "workspace_id": principal.workspace_id, "livemode": principal.livemode}
+    columns = [p for p in queries.parameters(name) if p not in scope]
+    inserted: dict[str, asyncpg.Record] = {}
+    pending = list(range(len(rows)))
+    for attempt in range(INSERT_ATTEMPTS):
+        for position in pending:
+            if attempt or "id" not in rows[position]:
+                rows[position]["id"] = new_id()
+        arrays = {column: [rows[p][column] for p in pending] for column in columns}
+        for row in await conn.fetch(_insert_sql(resource, "insert_many"),
+                                    *queries.arguments(name, {**scope, **arrays})):
+            inserted[row["id"]] = row
+        pending = [p for p in pending if rows[p]["id"] not in inserted]
+        if not pending:
+            return [inserted[row["id"]] for row in rows]
+    raise RuntimeError(f"could not find free created_at values for new {resource.table}")
+
+
+async def update_many(conn: asyncpg.Connection, resource: Resource,
+                      rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Set locked objects to new values (each row the `<table>.update_many` parameters by
+    name) in one statement; object id -> its new updated_at."""
+    name = resource.table + ".update_many"
+    arrays = {column: [row[column] for row in rows] for column in queries.parameters(name)}
+    return dict(await conn.fetch(queries[name], *queries.arguments(name, arrays)))
+
+
+async def fetch_many_by_external_id(conn: asyncpg.Connection, resource: Resource,
+                                    principal: Principal, external_ids: list[str]
+                                    ) -> dict[str, asyncpg.Record]:
+    """The live objects holding these external ids, locked for update (in the ids' sorted
+    order, so concurrent batches never wait on each other in a circle); external_id -> row."""
+    rows = await conn.fetch(_by_external_ids_sql(resource), principal.workspace_id,
+                            principal.livemode, sorted(external_ids))
+    return {row["external_id"]: row for row in rows}
+
+
+@lru_cache(maxsize=64)
+def _by_external_ids_sql(resource: Resource) -> str:
+    """`<table>.select` over one index lookup per external id: a lateral join rather than
+    `= any(...)`, which the planner may turn into a scan of the whole workspace while its
+    statistics are behind (a fresh backfill)."""
+    select = queries[resource.table + ".select"]
+    relation = f"from {resource.table} t"
+    lookup = (f"from unnest($3::text[]) as e(external_id) cross join lateral "
+              f"(select * from {resource.table} c where c.workspace_id = $1 "
+              "and c.livemode = $2 and c.external_id = e.external_id "
+              "and c.deleted_at is null for update) as t")
+    return select.removesuffix(relation) + lookup
 
 
 class UniqueClash(Exception):

@@ -28,7 +28,7 @@ class Deleted(msgspec.Struct):
     deleted: bool
 
 
-def _fields(body: msgspec.Struct) -> dict[str, Any]:
+def fields_of(body: msgspec.Struct) -> dict[str, Any]:
     return {name: getattr(body, name) for name in body.__struct_fields__}
 
 
@@ -36,7 +36,7 @@ async def create_object(
     conn: asyncpg.Connection, resource: Resource, principal: Principal, body: msgspec.Struct
 ) -> msgspec.Struct:
     """Validate, insert and announce a new object."""
-    values = _fields(body)
+    values = fields_of(body)
     values["metadata"] = validation.metadata({}, values.get("metadata") or {})
     values = resource.hooks.normalise(values)
     values = await resource.hooks.prepare_create(conn, principal, values)
@@ -70,7 +70,7 @@ async def apply_patch(
 ) -> tuple[msgspec.Struct, bool]:
     """Apply a PATCH's set fields to `current` (locked by the caller): the object after it, and
     whether anything changed (nothing changed: nothing written, no event)."""
-    requested = {name: value for name, value in _fields(patch).items() if value is not UNSET}
+    requested = {name: value for name, value in fields_of(patch).items() if value is not UNSET}
     if "metadata" in requested:
         requested["metadata"] = validation.metadata(current.metadata, requested["metadata"] or {})
     requested = resource.hooks.check_patch(current, resource.hooks.normalise(requested))
