@@ -14,12 +14,14 @@ SHELL := bash
 
 install: $(VENV)/.installed
 
-# The stamp makes `make` skip pip until pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml
+# The stamp makes `make` skip pip until a pyproject.toml changes. The SDK (sdk/python) is its
+# own distribution, installed editable beside the service: its tests and examples import it.
+$(VENV)/.installed: pyproject.toml sdk/python/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "Python 3.11 or newer is needed: make PYTHON=python3.12 ..." >&2; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e ./sdk/python
 	touch $@
 
 dev: install
@@ -37,9 +39,9 @@ migrate: install
 
 lint: install
 	@if $(BIN)/python -m ruff --version >/dev/null 2>&1; then \
-		$(BIN)/python -m ruff check $(wildcard app worker tests); \
+		$(BIN)/python -m ruff check $(wildcard app worker tests sdk examples); \
 	else \
-		$(BIN)/python -m compileall -q $(wildcard app worker tests); \
+		$(BIN)/python -m compileall -q $(wildcard app worker tests sdk examples); \
 	fi
 
 # the HTTP scenarios against their two ceilings, webhook latency and throughput, then the
