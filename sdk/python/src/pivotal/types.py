@@ -73,29 +73,10 @@ class WebhookDelivery(msgspec.Struct, kw_only=True, tag_field='object', tag='web
         return 'webhook_delivery'
 
 
-class Customer(msgspec.Struct, kw_only=True, tag_field='object', tag='customer'):
-    id: str
-    display_id: int
-    name: str
-    domain: str | None
-    lifecycle_stage: str
-    owner_email: str | None
-    primary_contact: str | None
-    external_id: str | None
-    metadata: dict[str, str]
-    livemode: bool
-    created_at: str
-    updated_at: str
-
-    @property
-    def object(self) -> Literal['customer']:
-        return 'customer'
-
-
 class Contact(msgspec.Struct, kw_only=True, tag_field='object', tag='contact'):
     id: str
     display_id: int
-    customer: str
+    customer: str | Customer
     email: str
     name: str | None
     title: str | None
@@ -112,10 +93,29 @@ class Contact(msgspec.Struct, kw_only=True, tag_field='object', tag='contact'):
         return 'contact'
 
 
+class Customer(msgspec.Struct, kw_only=True, tag_field='object', tag='customer'):
+    id: str
+    display_id: int
+    name: str
+    domain: str | None
+    lifecycle_stage: str
+    owner_email: str | None
+    primary_contact: str | None | Contact
+    external_id: str | None
+    metadata: dict[str, str]
+    livemode: bool
+    created_at: str
+    updated_at: str
+
+    @property
+    def object(self) -> Literal['customer']:
+        return 'customer'
+
+
 class Onboarding(msgspec.Struct, kw_only=True, tag_field='object', tag='onboarding'):
     id: str
     display_id: int
-    customer: str
+    customer: str | Customer
     name: str
     status: str
     owner_email: str | None
@@ -293,8 +293,10 @@ class ListCustomersParams(TypedDict, total=False):
     order: Literal['desc', 'asc']
     external_id: str
     domain: str
-    lifecycle_stage: Literal['onboarding', 'active', 'at_risk', 'churned']
+    lifecycle_stage: list[Literal['onboarding', 'active', 'at_risk', 'churned']]
     owner_email: str
+    q: str
+    expand: list[Literal['primary_contact']]
 
 
 class ListContactsParams(TypedDict, total=False):
@@ -306,6 +308,8 @@ class ListContactsParams(TypedDict, total=False):
     email: str
     is_primary: bool
     external_id: str
+    q: str
+    expand: list[Literal['customer']]
 
 
 class ListOnboardingsParams(TypedDict, total=False):
@@ -314,9 +318,11 @@ class ListOnboardingsParams(TypedDict, total=False):
     order: Literal['desc', 'asc']
     customer: str
     customer_external_id: str
-    status: Literal['active', 'paused', 'completed', 'cancelled']
+    status: list[Literal['active', 'paused', 'completed', 'cancelled']]
     owner_email: str
     external_id: str
+    q: str
+    expand: list[Literal['customer']]
 
 
 class ListWebhookEndpointsParams(TypedDict, total=False):
