@@ -67,9 +67,11 @@ def install() -> None:
 
 
 def build() -> None:
-    """The SDK (dist/, as published) and its tests (build/test/)."""
+    """The SDK (dist/, as published) and its tests (build/test/); the internal app type-checked
+    against the SDK's declarations."""
     checked(npm("run", "build", "--workspace", "sdk/typescript"), "building the SDK")
     checked(npm("run", "build:test", "--workspace", "sdk/typescript"), "building the SDK's tests")
+    checked(npm("run", "check", "--workspace", "examples/internal-app"), "checking the internal app")
 
 
 def node_test(files: Iterable[Path], env: dict[str, str], timeout: float = 240) -> subprocess.CompletedProcess[str]:
