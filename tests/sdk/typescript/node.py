@@ -37,8 +37,10 @@ def node_env(**extra: str) -> dict[str, str]:
 def run(command: list[str | Path], *, cwd: Path = ROOT, timeout: float = 300,
         env: dict[str, str] | None = None, input: str | None = None,
         ) -> subprocess.CompletedProcess[str]:
+    # the caller reads the exit status (checked() raises with the output)
     return subprocess.run([str(part) for part in command], cwd=cwd, env=env or node_env(),
-                          input=input, capture_output=True, text=True, timeout=timeout)
+                          input=input, capture_output=True, text=True, timeout=timeout,
+                          check=False)
 
 
 def npm(*args: str, cwd: Path = ROOT, timeout: float = 300) -> subprocess.CompletedProcess[str]:
