@@ -29,9 +29,9 @@ import msgspec
 
 from bench.config import BENCH_DIR, OUT_DIR, BenchConfig
 from bench.measure import percentile
-from bench.scratch import fresh_database
+from bench.scratch import on_scratch_database
 from bench.seed import SeedData, Tenant
-from bench.stack import RssSampler, drop_database, running_server, server_env, services
+from bench.stack import RssSampler, running_server, server_env
 from bench.wrk import find_wrk, run_wrk, write_script, wrk_argv
 from devtools.devstack import free_port
 
@@ -192,12 +192,7 @@ Events written by the two unchanged runs: {results['new_events']}. API workers' 
 
 
 async def main() -> int:
-    with services() as (found, source):
-        database_url, key = await fresh_database(found.database_url, DATABASE)
-        try:
-            results = await _run(database_url, found.redis_url, key)
-        finally:
-            await drop_database(found.database_url, DATABASE)
+    results, source = await on_scratch_database(DATABASE, _run)
     print(_write(results, source))
     return 0
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import asyncpg
 
 from app.workspaces.repo import create_key, create_workspace
-from bench.stack import recreate_database
+from bench.stack import drop_database, recreate_database, services
 
 
 async def fresh_database(server_url: str, name: str) -> tuple[str, str]:
@@ -19,3 +22,15 @@ async def fresh_database(server_url: str, name: str) -> tuple[str, str]:
     finally:
         await conn.close()
     return database_url, key["key"]
+
+
+async def on_scratch_database(name: str, run: Callable[[str, str, str], Awaitable[Any]]
+                              ) -> tuple[Any, str]:
+    """`run(database_url, redis_url, key)` on database `name`, made afresh by fresh_database on
+    the bench's services and dropped afterwards; its result, and where the services came from."""
+    with services() as (found, source):
+        database_url, key = await fresh_database(found.database_url, name)
+        try:
+            return await run(database_url, found.redis_url, key), source
+        finally:
+            await drop_database(found.database_url, name)

@@ -24,12 +24,10 @@ import asyncpg
 import httpx
 
 from bench.config import OUT_DIR
-from bench.scratch import fresh_database
+from bench.scratch import on_scratch_database
 from bench.stack import (
-    drop_database,
     running_server,
     server_env,
-    services,
     spawn,
     stop_server,
 )
@@ -270,13 +268,10 @@ async def _soak(database_url: str, redis_url: str, key: str, seconds: float, cli
 async def main() -> int:
     seconds = float(os.environ.get("SOAK_SECONDS", "180"))
     clients = int(os.environ.get("SOAK_CLIENTS", "16"))
-    with services() as (found, source):
-        print(f"soak: {seconds:.0f} s, {clients} clients, services: {source}")
-        database_url, key = await fresh_database(found.database_url, DATABASE)
-        try:
-            ok = await _soak(database_url, found.redis_url, key, seconds, clients)
-        finally:
-            await drop_database(found.database_url, DATABASE)
+    print(f"soak: {seconds:.0f} s, {clients} clients")
+    ok, source = await on_scratch_database(
+        DATABASE, lambda url, redis_url, key: _soak(url, redis_url, key, seconds, clients))
+    print(f"services: {source}")
     return 0 if ok else 1
 
 

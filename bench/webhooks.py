@@ -26,12 +26,10 @@ import httpx
 
 from bench.config import BENCH_DIR, OUT_DIR
 from bench.measure import percentile
-from bench.scratch import fresh_database
+from bench.scratch import on_scratch_database
 from bench.stack import (
-    drop_database,
     running_server,
     server_env,
-    services,
     spawn,
     stop_server,
 )
@@ -178,12 +176,7 @@ Targets (issue 5): p99 commit→receiver ≤ 250 ms at 200 events/s; ≥ 1,000 d
 
 
 async def main() -> int:
-    with services() as (found, source):
-        database_url, key = await fresh_database(found.database_url, DATABASE)
-        try:
-            results = await _run(database_url, found.redis_url, key)
-        finally:
-            await drop_database(found.database_url, DATABASE)
+    results, source = await on_scratch_database(DATABASE, _run)
     print(_write(results, source))
     return 0
 

@@ -40,7 +40,7 @@ def request_lines(stdout_text):
 
 
 async def test_a_request_is_one_json_line_with_its_key_id(client, workspace, request_lines):
-    response = await client.get("/customers/7?expand=x", headers=workspace.live)
+    response = await client.get("/customers/7?expand=primary_contact", headers=workspace.live)
     [line] = request_lines()
     assert line["request_id"] == response.headers["request-id"]
     assert line["key_id"] == workspace.live_key_id
