@@ -24,24 +24,42 @@ from litestar import Litestar, Request, Response, get, patch, post
 
 from app.core.db import create_pool, queries
 from app.core.ids import new_id
+from app.core.pagination import ListParams, SqlArgs, keyset_sql
 from app.customers.resource import customers
 from app.events.schemas import EventData
 from app.onboardings.resource import onboardings
 from app.ops import server
 from app.resources.model import Resource
-from app.resources.repo import INSERT_ATTEMPTS, _get_sql, _insert_sql, _list_sql, _update_sql
+from app.resources.repo import (
+    INSERT_ATTEMPTS,
+    _get_sql,
+    _insert_sql,
+    _update_sql,
+    list_conditions,
+)
 from app.settings import Settings
 
 WORKSPACE_HEADER = "x-bench-workspace"
 LIVEMODE = True
 
+
+def _list_sql(resource: Resource, filters: tuple[str, ...], after_cursor: bool) -> str:
+    """The SQL repo.list_page sends for a first page, or a later one, newest first: $1 the
+    workspace, $2 livemode, then each filter's value, the cursor, and the limit + 1."""
+    args = SqlArgs(None, None)
+    conditions = list_conditions(args, dict.fromkeys(filters))
+    params = ListParams(limit=0, cursor=datetime.min if after_cursor else None,
+                        descending=True, filters={})
+    return keyset_sql(queries[resource.table + ".select"], "t", conditions, args, params)
+
+
 # the very SQL text the API sends, taken from the same builders
 GET_BY_DISPLAY_ID = _get_sql(customers, True, None)
 GET_BY_ID = _get_sql(customers, False, None)
 GET_FOR_UPDATE = _get_sql(customers, True, "update")
-LIST_FIRST = _list_sql(customers, (), False, True)
-LIST_AFTER = _list_sql(customers, (), True, True)
-LIST_ONBOARDINGS = _list_sql(onboardings, ("status",), False, True)
+LIST_FIRST = _list_sql(customers, (), False)
+LIST_AFTER = _list_sql(customers, (), True)
+LIST_ONBOARDINGS = _list_sql(onboardings, ("status",), False)
 RENAME = _update_sql(customers, ("name",))
 INSERT_CUSTOMER = _insert_sql(customers)  # the insert that answers the new row as served
 INSERT_EVENT = queries["events.insert"]

@@ -88,10 +88,14 @@ async def list_page(
 ) -> tuple[list[asyncpg.Record], bool]:
     """One keyset page of live objects, narrowed by `filters` (column -> value)."""
     args = SqlArgs(principal.workspace_id, principal.livemode)
-    conditions = ["t.workspace_id = $1", "t.livemode = $2", "t.deleted_at is null"]
-    conditions += [f"t.{column} = {args.add(value)}" for column, value in filters.items()]
     select = queries[resource.table + ".select"]
-    return await fetch_page(conn, select, "t", conditions, args, params)
+    return await fetch_page(conn, select, "t", list_conditions(args, filters), args, params)
+
+
+def list_conditions(args: SqlArgs, filters: dict[str, Any]) -> list[str]:
+    """A list's WHERE terms: the scope in `args` ($1, $2), then each filter's value added."""
+    conditions = ["t.workspace_id = $1", "t.livemode = $2", "t.deleted_at is null"]
+    return conditions + [f"t.{column} = {args.add(value)}" for column, value in filters.items()]
 
 
 @lru_cache(maxsize=64)
