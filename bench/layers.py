@@ -63,7 +63,7 @@ def create_layer_app() -> Litestar:
     if unknown := leave_out - set(LAYERS):
         raise ValueError(f"unknown layers: {sorted(unknown)}")
     if "request_log" in leave_out:
-        app.deadline.log_request = lambda scope: None
+        app.http.edge.log_request = lambda scope: None
     if "edge" in leave_out:
         app.main.with_deadline = lambda handler, seconds: handler
     if "rate_limit" in leave_out:
