@@ -63,6 +63,10 @@ class Deadlines:
             self._timer.arm()
 
 
+def new_request_id() -> str:
+    return "req_" + os.urandom(12).hex()
+
+
 def with_deadline(handler: ASGIApp, seconds: float | None) -> ASGIApp:
     """`handler` with a Request-Id on every response, one log line per request, and a 503
     service_unavailable when a request runs past `seconds`."""
@@ -73,7 +77,7 @@ def with_deadline(handler: ASGIApp, seconds: float | None) -> ASGIApp:
             await handler(scope, receive, send)
             return
         scope["started_at"] = time.perf_counter()  # type: ignore[typeddict-unknown-key]
-        request_id = "req_" + os.urandom(12).hex()
+        request_id = new_request_id()
         scope["request_id"] = request_id  # type: ignore[typeddict-unknown-key]
         header = (b"request-id", request_id.encode())
         started = False
