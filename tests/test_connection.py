@@ -1,5 +1,5 @@
-"""The request head against a real `pivotal serve`: bounded in size and time, and what the
-HTTP parser refuses answered in the error shape."""
+"""The request head against a real `pivotal serve`: bounded in size and time, what the HTTP
+parser refuses answered in the error shape, and HEAD wherever GET is."""
 
 from __future__ import annotations
 
@@ -178,6 +178,26 @@ async def test_connections_slow_to_send_a_head_are_closed_after_the_header_timeo
         assert await asyncio.to_thread(_still_open_after, port, 20.0) == 0
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}/api/v1") as client:
             assert (await client.get("/health")).status_code == 200
+
+
+async def test_head_answers_every_get_route_with_its_headers_and_no_body(port, workspace):
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}/api/v1",
+                                 headers=workspace.live) as client:
+        created = (await client.post("/customers", json={"name": "Acme"})).json()
+        for path in ("/health", "/openapi.json", "/customers", f"/customers/{created['display_id']}",
+                     f"/customers/{created['id']}", "/events", "/customers/999999"):
+            got = await client.get(path)
+            head = await client.head(path)  # on the same keep-alive connection
+            assert head.status_code == got.status_code, path
+            assert head.content == b""
+            assert set(head.headers) == set(got.headers)
+            for name in ("content-type", "content-length"):
+                assert head.headers[name] == got.headers[name]
+            assert head.headers["request-id"].startswith("req_")
+        redeliver = await client.head("/events/1/redeliver")  # no GET there: no HEAD either
+        assert redeliver.status_code == 405 and "HEAD" not in redeliver.headers["allow"]
+        put = await client.put("/customers/1", json={})
+        assert {"GET", "HEAD"} <= set(put.headers["allow"].split(", "))
 
 
 def test_head_limits_are_configured_from_the_environment():

@@ -1,7 +1,8 @@
-"""The edge of every request: its Request-Id, its deadline, its log line.
+"""The edge of every request: its Request-Id, its deadline, its log line, and HEAD.
 
 It wraps the app's ASGI handler, so it sees every response — errors, unknown routes and
-what the framework answers by itself included — in one place and one send wrapper.
+what the framework answers by itself included — in one place and one send wrapper. A HEAD
+request is answered as the GET it mirrors, with the GET's headers and no body.
 
 The deadline: statement timeouts bound each query; this bounds the whole request (waiting for
 a pooled connection, several queries, reading a slow client's body), so no request holds a
@@ -68,14 +69,19 @@ def new_request_id() -> str:
 
 
 def with_deadline(handler: ASGIApp, seconds: float | None) -> ASGIApp:
-    """`handler` with a Request-Id on every response, one log line per request, and a 503
-    service_unavailable when a request runs past `seconds`."""
+    """`handler` with a Request-Id on every response, one log line per request, a 503
+    service_unavailable when a request runs past `seconds`, and HEAD wherever GET is."""
     deadlines = Deadlines(seconds) if seconds else None
 
     async def edge_handler(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await handler(scope, receive, send)
             return
+        head = scope["method"] == "HEAD"
+        if head:
+            # the app sees the GET; the server's own scope still says HEAD, so it sends no
+            # body either (and keeps the GET's content-length)
+            scope = {**scope, "method": "GET"}  # type: ignore[assignment]
         scope["started_at"] = time.perf_counter()  # type: ignore[typeddict-unknown-key]
         request_id = new_request_id()
         scope["request_id"] = request_id  # type: ignore[typeddict-unknown-key]
@@ -90,8 +96,12 @@ def with_deadline(handler: ASGIApp, seconds: float | None) -> ASGIApp:
                 scope["response_status"] = message["status"]  # type: ignore[typeddict-unknown-key]
                 await send(message)
                 return
+            if head:
+                message = {**message, "body": b""}  # type: ignore[typeddict-item]
             await send(message)
             if message["type"] == "http.response.body" and not message.get("more_body"):
+                if head:
+                    scope["method"] = "HEAD"  # the log line names what was asked
                 log_request(scope)
 
         if deadlines is None:
