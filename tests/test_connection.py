@@ -7,9 +7,12 @@ import asyncio
 import json
 import select
 import socket
+import subprocess
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -21,22 +24,44 @@ from tests.test_bounded import start_server, wait_until_serving
 HEALTH = b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n"
 
 
+@dataclass
+class Served:
+    port: int
+    lines: list[str]  # what the server has written so far
+
+    async def logged(self, request_id: str) -> dict:
+        """The server's log line for `request_id` (request lines are written in batches)."""
+        for _ in range(100):
+            for line in self.lines:
+                if request_id in line:
+                    return json.loads(line)
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no log line for {request_id}")
+
+
 @asynccontextmanager
-async def serving(database_url: str, redis_url: str, **settings: str) -> AsyncIterator[int]:
+async def serving(database_url: str, redis_url: str, **settings: str) -> AsyncIterator[Served]:
     port = free_port()
     server = start_server(database_url, redis_url, port, **settings)
+    served = Served(port, [])
     try:
         await wait_until_serving(f"http://127.0.0.1:{port}/api/v1", server)
-        yield port
+        # read the server's output as it comes: a full pipe would block the server
+        threading.Thread(target=_read_lines, args=(server, served.lines), daemon=True).start()
+        yield served
     finally:
         server.terminate()
         server.wait(30)
 
 
+def _read_lines(server: subprocess.Popen, lines: list[str]) -> None:
+    lines.extend(server.stdout)  # line by line, until the server exits
+
+
 @pytest.fixture(scope="module")
-async def port(database_url, servers) -> AsyncIterator[int]:
-    async with serving(database_url, servers.redis_url) as port:
-        yield port
+async def api(database_url, servers) -> AsyncIterator[Served]:
+    async with serving(database_url, servers.redis_url) as served:
+        yield served
 
 
 def _exchange(port: int, request: bytes) -> bytes:
@@ -83,9 +108,11 @@ def assert_raw_error(raw: bytes, status: int, code: str) -> dict:
     return error
 
 
-async def test_a_64_mib_header_is_431_in_the_error_shape(port):
-    raw = await exchange(port, HEALTH + b"X-Big: " + b"a" * (64 << 20) + b"\r\n\r\n")
+async def test_a_64_mib_header_is_431_in_the_error_shape_and_logged(api):
+    raw = await exchange(api.port, HEALTH + b"X-Big: " + b"a" * (64 << 20) + b"\r\n\r\n")
     assert_raw_error(raw, 431, "request_header_fields_too_large")
+    line = await api.logged(parse(raw)[1]["request-id"])
+    assert line["message"] == "request" and line["status"] == 431
 
 
 @pytest.mark.parametrize(
@@ -97,22 +124,30 @@ async def test_a_64_mib_header_is_431_in_the_error_shape(port):
     ],
     ids=["101 fields", "a line over 8 KiB", "over 32 KiB in all"],
 )
-async def test_headers_past_a_limit_are_431(port, headers, says):
-    raw = await exchange(port, HEALTH + b"".join(h + b"\r\n" for h in headers) + b"\r\n")
+async def test_headers_past_a_limit_are_431(api, headers, says):
+    raw = await exchange(api.port, HEALTH + b"".join(h + b"\r\n" for h in headers) + b"\r\n")
     assert says in assert_raw_error(raw, 431, "request_header_fields_too_large")["message"]
 
 
-async def test_headers_at_the_limits_are_served(port):
+async def test_headers_at_the_limits_are_served(api):
     fields = [b"X-%02d: 1" % i for i in range(97)]  # with Host, Connection and X-Line: 100
     line = b"X-Line: " + b"a" * (8192 - len(b"X-Line: \r\n"))  # 8192 bytes with its CRLF
     request = HEALTH + b"Connection: close\r\n" + b"".join(f + b"\r\n" for f in [*fields, line])
-    status, headers, _ = parse(await exchange(port, request + b"\r\n"))
+    status, headers, _ = parse(await exchange(api.port, request + b"\r\n"))
     assert status == 200 and headers["request-id"].startswith("req_")
 
 
+async def test_pipelined_requests_over_the_head_size_in_all_are_each_served(api):
+    requests = [HEALTH + b"X-Padding: " + b"p" * 80 + b"\r\n\r\n"] * 299
+    requests.append(HEALTH + b"Connection: close\r\n\r\n")
+    assert len(b"".join(requests)) > 32 * 1024  # sent at once, each head on its own is small
+    raw = await exchange(api.port, b"".join(requests))
+    assert raw.count(b"HTTP/1.1 200 OK\r\n") == 300 and b"431" not in raw
+
+
 @pytest.mark.parametrize("size", [8200, 64 * 1024])
-async def test_a_url_over_8_kib_is_414(port, size):
-    raw = await exchange(port, b"GET /api/v1/health?q=" + b"a" * size + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+async def test_a_url_over_8_kib_is_414(api, size):
+    raw = await exchange(api.port, b"GET /api/v1/health?q=" + b"a" * size + b" HTTP/1.1\r\nHost: x\r\n\r\n")
     assert_raw_error(raw, 414, "uri_too_long")
 
 
@@ -131,8 +166,8 @@ async def test_a_url_over_8_kib_is_414(port, size):
     ids=["bad content-length", "content-length and transfer-encoding", "obs-fold",
          "unknown method", "raw 0xff in the path", "bad chunk size in the body"],
 )
-async def test_what_the_http_parser_refuses_is_400_in_the_error_shape(port, request_bytes):
-    assert_raw_error(await exchange(port, request_bytes), 400, "malformed_request")
+async def test_what_the_http_parser_refuses_is_400_in_the_error_shape(api, request_bytes):
+    assert_raw_error(await exchange(api.port, request_bytes), 400, "malformed_request")
 
 
 def _closed(sock: socket.socket) -> bool:
@@ -174,14 +209,14 @@ def _still_open_after(port: int, bound: float) -> int:
 async def test_connections_slow_to_send_a_head_are_closed_after_the_header_timeout(
     database_url, servers
 ):
-    async with serving(database_url, servers.redis_url, PIVOTAL_HEADER_TIMEOUT_SECONDS="1") as port:
-        assert await asyncio.to_thread(_still_open_after, port, 20.0) == 0
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}/api/v1") as client:
+    async with serving(database_url, servers.redis_url, PIVOTAL_HEADER_TIMEOUT_SECONDS="1") as api:
+        assert await asyncio.to_thread(_still_open_after, api.port, 20.0) == 0
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api.port}/api/v1") as client:
             assert (await client.get("/health")).status_code == 200
 
 
-async def test_head_answers_every_get_route_with_its_headers_and_no_body(port, workspace):
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}/api/v1",
+async def test_head_answers_every_get_route_with_its_headers_and_no_body(api, workspace):
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api.port}/api/v1",
                                  headers=workspace.live) as client:
         created = (await client.post("/customers", json={"name": "Acme"})).json()
         for path in ("/health", "/openapi.json", "/customers", f"/customers/{created['display_id']}",

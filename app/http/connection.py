@@ -7,9 +7,10 @@ httptools joins the pieces of a header value by concatenation, so a 64 MiB heade
 seconds of CPU. Here the head is bounded in size and in time:
 
 - size: at most `fields` header lines of at most `line_bytes` each, `total_bytes` in all, and
-  a URL of at most `line_bytes`. Parsed lines are counted exactly; a line still arriving is
-  bounded by the bytes read since the head began, one read at a time, so at most one read
-  (256 KiB) past the limit is parsed. Past a limit the answer is a 431 (a 414 for the URL);
+  a URL of at most `line_bytes`. A complete head is measured exactly; one still arriving is
+  bounded by the bytes read since it began, one read at a time, so at most a read or two
+  (256 KiB each) past the limit are parsed. Past a limit the answer is a 431 (a 414 for the
+  URL);
 - time: the head must be complete `timeout` seconds after the connection opened or after the
   head's first byte (an idle keep-alive connection is uvicorn's to close). One timer per
   process looks over the connections, so no timer is armed and cancelled per request.
@@ -73,7 +74,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         # idle keep-alive connection)
         self.head_since: float | None = None
         self.head_read = 0  # bytes read while the head was incomplete
-        self.head_size = 0  # bytes of the header lines parsed so far
+        self.head_size = 0  # bytes of the header names and values parsed so far
         self.answered = False  # with an error: what follows is dropped
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -102,7 +103,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self.answer_error(HeaderFieldsTooLarge(
                 f"The request's headers are larger than {self.limits.total_bytes} bytes"))
 
-    # parser callbacks: the counting happens here, each raise is caught in data_received
+    # parser callbacks: what they raise reaches data_received as an HttpParserCallbackError
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -116,23 +117,33 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             raise UriTooLong(f"The request URL is longer than {self.limits.line_bytes} bytes")
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        line = len(name) + len(value) + 4  # name: value CRLF
-        self.head_size += line
-        limits = self.limits
-        if len(self.headers) >= limits.fields:
-            raise HeaderFieldsTooLarge(f"The request has more than {limits.fields} header fields")
-        if line > limits.line_bytes:
-            raise HeaderFieldsTooLarge(
-                f"A request header line is longer than {limits.line_bytes} bytes")
-        if self.head_size + len(self.url) > limits.total_bytes:
-            raise HeaderFieldsTooLarge(
-                f"The request's headers are larger than {limits.total_bytes} bytes")
-        super().on_header(name, value)
+        # uvicorn's on_header (not called through super(): this runs for every header), and
+        # the bytes the head's limits are checked against once it is complete
+        self.head_size += len(name) + len(value)
+        name = name.lower()
+        if name == b"expect" and value.lower() == b"100-continue":
+            self.expect_100_continue = True
+        self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
+        self._check_head()
         self.head_since = None
         self.head_read = 0
         super().on_headers_complete()
+
+    def _check_head(self) -> None:
+        limits, headers = self.limits, self.headers
+        if len(headers) > limits.fields:
+            raise HeaderFieldsTooLarge(f"The request has more than {limits.fields} header fields")
+        size = self.head_size + 4 * len(headers)  # each line's ": " and CRLF
+        if size > limits.line_bytes and any(
+            len(name) + len(value) + 4 > limits.line_bytes for name, value in headers
+        ):
+            raise HeaderFieldsTooLarge(
+                f"A request header line is longer than {limits.line_bytes} bytes")
+        if size + len(self.url) > limits.total_bytes:
+            raise HeaderFieldsTooLarge(
+                f"The request's headers are larger than {limits.total_bytes} bytes")
 
     def answer_error(self, error: ApiError) -> None:
         """Answer `error` in the API's shape and close the connection (lingering: see
