@@ -193,7 +193,7 @@ def _parser_error(exc: httptools.HttpParserError) -> ApiError:
     # a callback's exception reaches here as the context of httptools' HttpParserCallbackError
     if isinstance(exc.__context__, ApiError):
         return exc.__context__
-    if isinstance(exc, httptools.HttpParserCallbackError):  # e.g. a path that is not ASCII
+    if isinstance(exc, httptools.HttpParserCallbackError):  # one of uvicorn's own callbacks
         log.info("malformed request: %r", exc.__context__)
         return MalformedRequest("Malformed HTTP request")
     return MalformedRequest(f"Malformed HTTP request: {exc}")
