@@ -142,7 +142,7 @@ async def test_pipelined_requests_over_the_head_size_in_all_are_each_served(api)
     requests.append(HEALTH + b"Connection: close\r\n\r\n")
     assert len(b"".join(requests)) > 32 * 1024  # sent at once, each head on its own is small
     raw = await exchange(api.port, b"".join(requests))
-    assert raw.count(b"HTTP/1.1 200 OK\r\n") == 300 and b"431" not in raw
+    assert raw.count(b"HTTP/1.1 ") == raw.count(b"HTTP/1.1 200 OK\r\n") == 300
 
 
 @pytest.mark.parametrize("size", [8200, 64 * 1024])
