@@ -34,6 +34,13 @@ class Settings:
     rate_limit_burst: int = 2000
     # a request still unanswered after this long gets a 503 (its work is cancelled)
     request_timeout_seconds: float = 30.0
+    # a request's head (request line and headers), bounded before the app sees it: past a
+    # size limit it is a 431 (a URL over the line limit, a 414); a connection whose head is
+    # not complete this long after it opened, or after the head's first byte, is closed
+    header_timeout_seconds: float = 10.0
+    max_header_count: int = 100
+    max_header_line_bytes: int = 8 * 1024
+    max_header_bytes: int = 32 * 1024
 
     @property
     def production(self) -> bool:
@@ -66,6 +73,10 @@ class Settings:
             rate_limit_per_second=_number(env, "PIVOTAL_RATE_LIMIT_PER_SECOND", 1000.0),
             rate_limit_burst=int(_number(env, "PIVOTAL_RATE_LIMIT_BURST", 2000)),
             request_timeout_seconds=_number(env, "PIVOTAL_REQUEST_TIMEOUT_SECONDS", 30.0),
+            header_timeout_seconds=_positive(env, "PIVOTAL_HEADER_TIMEOUT_SECONDS", 10.0),
+            max_header_count=int(_positive(env, "PIVOTAL_MAX_HEADER_COUNT", 100)),
+            max_header_line_bytes=int(_positive(env, "PIVOTAL_MAX_HEADER_LINE_BYTES", 8 * 1024)),
+            max_header_bytes=int(_positive(env, "PIVOTAL_MAX_HEADER_BYTES", 32 * 1024)),
         )
 
 
@@ -79,6 +90,13 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
     if value < 0:
         raise SettingsError(f"{name} must not be negative")
+    return value
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _number(env, name, default)
+    if value == 0:
+        raise SettingsError(f"{name} must be greater than 0")
     return value
 
 

@@ -63,9 +63,11 @@ async def wait_until_serving(base: str, server: subprocess.Popen) -> None:
     raise AssertionError("pivotal serve did not start")
 
 
-def start_server(database_url: str, redis_url: str, port: int, workers: int = 1) -> subprocess.Popen:
-    """`pivotal serve`, its log lines on a pipe."""
-    env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, PIVOTAL_ENV="test")
+def start_server(database_url: str, redis_url: str, port: int, workers: int = 1,
+                 **settings: str) -> subprocess.Popen:
+    """`pivotal serve`, its log lines on a pipe; `settings` are more environment variables."""
+    env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, PIVOTAL_ENV="test",
+               **settings)
     return subprocess.Popen(
         [sys.executable, "-m", "app.ops.cli", "serve", "--port", str(port), "--workers", str(workers)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -38,3 +38,16 @@ async def test_docs_page_renders_the_document(client):
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert "/api/v1/openapi.json" in response.text
+
+
+async def test_openapi_documents_the_errors_of_a_request_head_past_its_limits(client):
+    document = (await client.get("/openapi.json")).json()
+    schemas = document["components"]["schemas"]
+    for status, code in (("414", "uri_too_long"), ("431", "request_header_fields_too_large")):
+        response = document["paths"]["/customers/{id}"]["get"]["responses"][status]
+        assert response["content"]["application/json"]["schema"]["$ref"].endswith(f"Error{status}")
+        assert set(response["headers"]) == {"Request-Id"}  # answered before any key is read
+        assert schemas[f"Error{status}"]["allOf"][1]["properties"]["error"]["properties"][
+            "code"]["enum"] == [code]
+    error400 = schemas["Error400"]["allOf"][1]["properties"]["error"]["properties"]
+    assert "malformed_request" in error400["code"]["enum"]
