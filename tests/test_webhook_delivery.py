@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -12,25 +13,32 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 import redis.asyncio as aioredis
 from litestar.testing import AsyncTestClient
+from saq import Queue
+from saq.job import Status
 from standardwebhooks.webhooks import Webhook
 
 from app.core.db import init_connection
 from app.main import create_app
-from tests.conftest import Workspace, make_settings, new_workspace
+from app.settings import Settings
+from tests.conftest import Workspace, make_settings, new_workspace, with_database
 from tests.receiver import Receiver
+from worker.main import queue_name
 
 FAST_RETRIES = "0.2,0.4,0.6"
-_redis_db = iter(range(15, 0, -1))
 
 
-def redis_database(url: str, index: int) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{index}"))
+async def forget_queue(redis: aioredis.Redis, name: str) -> None:
+    """Delete every key SAQ keeps for queue `name`: what a flushed Redis would have lost.
+    Each test database has a queue of its own, so its tests share one Redis database."""
+    for pattern in (f"saq:{name}:*", f"saq:job:{name}:*"):
+        keys = [key async for key in redis.scan_iter(match=pattern, count=1000)]
+        if keys:
+            await redis.delete(*keys)
 
 
 @dataclass
@@ -39,6 +47,7 @@ class Stack:
     workspace: Workspace
     pool: asyncpg.Pool
     redis: aioredis.Redis
+    queue: str
     env: dict[str, str]
     workers: list[subprocess.Popen] = field(default_factory=list)
     receivers: list[Receiver] = field(default_factory=list)
@@ -84,9 +93,9 @@ class Stack:
 @pytest.fixture
 async def stack(databases, servers) -> AsyncIterator[Stack]:
     database_url = await databases.clone()
-    redis_url = redis_database(servers.redis_url, next(_redis_db))
+    redis_url = servers.redis_url
     redis = aioredis.Redis.from_url(redis_url)
-    await redis.flushdb()
+    queue = queue_name(Settings(database_url=database_url, redis_url=redis_url))
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=5, init=init_connection)
     env = dict(
         os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, PIVOTAL_ENV="test",
@@ -94,7 +103,7 @@ async def stack(databases, servers) -> AsyncIterator[Stack]:
     )
     app = create_app(make_settings(database_url, redis_url))
     async with AsyncTestClient(app=app, base_url="http://testserver/api/v1") as client:
-        stack = Stack(client, await new_workspace(pool), pool, redis, env)
+        stack = Stack(client, await new_workspace(pool), pool, redis, queue, env)
         try:
             yield stack
         finally:
@@ -103,7 +112,7 @@ async def stack(databases, servers) -> AsyncIterator[Stack]:
                 process.wait()
             for receiver in stack.receivers:
                 receiver.stop()
-            await redis.flushdb()
+            await forget_queue(redis, queue)
             await redis.aclose()
             await pool.close()
 
@@ -233,19 +242,17 @@ async def test_retry_after_is_honoured(stack):
     assert gap >= 1.9, f"retried after {gap:.2f}s despite Retry-After: 2"
 
 
-async def test_owed_deliveries_survive_a_redis_flush(stack):
+async def test_owed_deliveries_survive_redis_forgetting_the_queue(stack):
     receiver = stack.receiver()
-    port = receiver.port
-    receiver.stop()  # the receiver is down: every attempt is refused
-    endpoint = await stack.endpoint(f"http://127.0.0.1:{port}/hooks")
+    receiver.refusing = True  # the receiver is down: every attempt fails
+    endpoint = await stack.endpoint(receiver.url)
     stack.start_worker(PIVOTAL_WEBHOOK_RETRY_SCHEDULE=",".join(["1"] * 15))
     await stack.customers(20)
     await wait_until_attempted(stack, endpoint, 20)
-    await stack.redis.flushdb()
-    back = Receiver(port=port).start()
-    stack.receivers.append(back)
+    await forget_queue(stack.redis, stack.queue)
+    receiver.refusing = False
     expected = await stack.event_ids()
-    await wait_until(lambda: set(back.event_ids()) >= expected, 30, "all 20 events")
+    await wait_until(lambda: set(receiver.event_ids()) >= expected, 30, "all 20 events")
     assert len(expected) == 20
 
 
@@ -374,11 +381,20 @@ async def test_prune_removes_events_past_retention_and_keeps_recent_ones(stack):
     assert await stack.event_ids() == {recent}
 
 
-def test_each_database_has_its_own_job_queue():
-    from app.settings import Settings
-    from worker.main import queue_name
-
-    def settings(database: str) -> Settings:
-        return Settings(database_url=f"postgresql://h:5432/{database}", redis_url="redis://r/0")
-
-    assert queue_name(settings("pivotal")) != queue_name(settings("pivotal_staging"))
+async def test_a_worker_takes_no_job_from_another_databases_queue(stack):
+    # both databases' queues live in the same Redis database
+    elsewhere = with_database(stack.env["DATABASE_URL"], f"elsewhere_{secrets.token_hex(4)}")
+    other_queue = Queue.from_url(stack.env["REDIS_URL"], name=queue_name(
+        Settings(database_url=elsewhere, redis_url=stack.env["REDIS_URL"])))
+    try:
+        foreign = await other_queue.enqueue("sweep")
+        receiver = stack.receiver()
+        await stack.endpoint(receiver.url)
+        stack.start_worker()
+        await stack.customers(1)
+        await wait_until(lambda: receiver.received, 30, "this database's delivery")
+        await foreign.refresh()
+        assert foreign.status == Status.QUEUED
+    finally:
+        await forget_queue(stack.redis, other_queue.name)
+        await other_queue.disconnect()
