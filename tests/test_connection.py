@@ -7,19 +7,18 @@ import asyncio
 import json
 import select
 import socket
-import subprocess
-import threading
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
 
 from app.settings import Settings, SettingsError
-from devtools.devstack import free_port
-from tests.test_bounded import start_server, wait_until_serving
+from tests.apiserver import ApiServer, start_api, wait_until_serving
 
 HEALTH = b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n"
 
@@ -27,7 +26,12 @@ HEALTH = b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n"
 @dataclass
 class Served:
     port: int
-    lines: list[str]  # what the server has written so far
+    server: ApiServer
+
+    @property
+    def lines(self) -> list[str]:
+        """What the server has written so far."""
+        return self.server.text().splitlines()
 
     async def logged(self, request_id: str) -> dict:
         """The server's log line for `request_id` (request lines are written in batches)."""
@@ -41,21 +45,14 @@ class Served:
 
 @asynccontextmanager
 async def serving(database_url: str, redis_url: str, **settings: str) -> AsyncIterator[Served]:
-    port = free_port()
-    server = start_server(database_url, redis_url, port, **settings)
-    served = Served(port, [])
-    try:
-        await wait_until_serving(f"http://127.0.0.1:{port}/api/v1", server)
-        # read the server's output as it comes: a full pipe would block the server
-        threading.Thread(target=_read_lines, args=(server, served.lines), daemon=True).start()
-        yield served
-    finally:
-        server.terminate()
-        server.wait(30)
-
-
-def _read_lines(server: subprocess.Popen, lines: list[str]) -> None:
-    lines.extend(server.stdout)  # line by line, until the server exits
+    with tempfile.TemporaryDirectory() as folder:
+        server = start_api(database_url, redis_url, Path(folder) / "serve.log", **settings)
+        try:
+            await wait_until_serving(server)
+            yield Served(server.port, server)
+        finally:
+            server.process.terminate()
+            server.process.wait(30)
 
 
 @pytest.fixture(scope="module")
