@@ -14,6 +14,7 @@ import asyncpg
 import msgspec
 
 from app.core.db import queries
+from app.core.validation import ascii_int
 from app.events.schemas import Event
 from app.http.responses import encode
 from app.settings import Settings
@@ -64,8 +65,8 @@ def retry_delay(settings: Settings, attempts_made: int, outcome: Outcome) -> flo
 def _retry_after(header: str | None) -> float | None:
     if not header:
         return None
-    if header.strip().isdigit():
-        return float(header.strip())
+    if (seconds := ascii_int(header)) is not None:
+        return float(seconds)
     try:
         return max(0.0, parsedate_to_datetime(header).timestamp() - time.time())
     except (TypeError, ValueError):
