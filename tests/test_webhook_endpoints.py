@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 from litestar.testing import AsyncTestClient
 
@@ -129,3 +131,31 @@ async def test_redeliver_reaches_endpoints_created_after_the_event(client, auth)
     assert [d["id"] for d in listed.json()["data"]] == [deliveries[0]["id"]]
     missing = await client.post("/events/nope/redeliver", headers=auth)
     assert missing.status_code == 404
+
+
+async def test_an_idempotent_replay_of_a_create_returns_no_secret_and_none_is_stored(
+    client, workspace, admin
+):
+    headers = {**workspace.live, "Idempotency-Key": secrets.token_hex(8)}
+    body = {"url": "https://hooks.example.com/replayed", "enabled_events": ["*"],
+            "status": "disabled"}
+    first = await client.post("/webhook_endpoints", json=body, headers=headers)
+    assert first.status_code == 201 and first.json()["secret"].startswith("whsec_")
+    replay = await client.post("/webhook_endpoints", json=body, headers=headers)
+    assert replay.status_code == 201
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert replay.json() == {k: v for k, v in first.json().items() if k != "secret"}
+    stored = await admin.fetch(
+        "select response from idempotency_keys where workspace_id = $1", workspace.id
+    )
+    assert len(stored) == 1
+    assert b"whsec_" not in stored[0]["response"]
+    assert first.json()["secret"].encode() not in stored[0]["response"]
+
+
+async def test_openapi_says_a_replayed_create_carries_no_secret(client):
+    document = (await client.get("/openapi.json")).json()
+    created = document["paths"]["/webhook_endpoints"]["post"]["responses"]["201"]
+    assert "replay" in created["description"] and "secret" in created["description"]
+    schema = document["components"]["schemas"]["WebhookEndpointWithSecret"]
+    assert "secret" in schema["properties"] and "secret" not in schema["required"]

@@ -42,6 +42,7 @@ def resource_router(resource: Resource) -> Router:
             request,
             principal,
             lambda conn: writes.create_object(conn, resource, principal, body),
+            replay_view=resource.hooks.replay_view,
         )
 
     @get("/")

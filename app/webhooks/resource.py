@@ -55,6 +55,14 @@ class WebhookEndpointHooks(Hooks):
         fields = msgspec.structs.asdict(obj)
         return WebhookEndpointWithSecret(**fields, secret=values["secret"])
 
+    def replay_view(self, created):
+        # The secret is shown once, by the first answer. The idempotency record keeps the
+        # response in plain text for 24 hours, so it must never hold the secret: a replay
+        # answers the endpoint without `secret` (rotate it if the first answer was lost).
+        fields = msgspec.structs.asdict(created)
+        del fields["secret"]
+        return WebhookEndpoint(**fields)
+
 
 webhook_endpoints = Resource(
     object="webhook_endpoint",
