@@ -101,7 +101,7 @@ async def post_event(
     }
     started = time.monotonic()
     try:
-        await urls.check_url(url, settings.production)
+        await urls.check_url(url, settings)
         async with asyncio.timeout(settings.webhook_timeout):
             async with http.post(url, data=body, headers=headers, allow_redirects=False) as response:
                 text = await _read_capped(response)

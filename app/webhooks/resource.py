@@ -37,7 +37,7 @@ class WebhookEndpointHooks(Hooks):
         if url is msgspec.UNSET:
             return
         try:
-            await urls.check_url(url, settings.production)
+            await urls.check_url(url, settings)
         except urls.UnsafeUrl as exc:
             raise InvalidRequest(str(exc), field="url") from None
 
