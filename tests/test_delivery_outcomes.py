@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -52,3 +53,46 @@ async def test_a_retry_after_of_non_ascii_digits_is_ignored(http, receivers, val
 async def test_a_retry_after_in_seconds_is_read(http, receivers):
     receiver = answering(receivers, 429, {"retry-after": "7"})
     assert (await attempt(http, receiver.url)).retry_after == 7.0
+
+
+def closed_port(receivers: list[Receiver]) -> int:
+    receiver = Receiver().start()
+    receiver.stop()
+    return receiver.port
+
+
+async def test_a_refused_connection_is_recorded_as_connection_failed(http, receivers, caplog):
+    port = closed_port(receivers)
+    with caplog.at_level(logging.WARNING, logger="pivotal.webhooks"):
+        outcome = await attempt(http, f"http://127.0.0.1:{port}/hooks")
+    assert (outcome.status_code, outcome.error) == (None, "connection_failed")
+    assert "Connect call failed" in caplog.text  # the detail stays in the server's log
+
+
+async def test_a_failed_tls_handshake_is_recorded_as_tls_error(http, receivers, caplog):
+    plain = answering(receivers, 200, {})
+    with caplog.at_level(logging.WARNING, logger="pivotal.webhooks"):
+        outcome = await attempt(http, f"https://127.0.0.1:{plain.port}/hooks")
+    assert (outcome.status_code, outcome.error) == (None, "tls_error")
+    assert "SSL" in caplog.text
+    assert plain.received == []
+
+
+async def test_a_receiver_slower_than_the_timeout_is_recorded_as_timeout(http, receivers):
+    slow = answering(receivers, 200, {}, delay=3.0)
+    outcome = await attempt(http, slow.url, webhook_timeout=0.3)
+    assert (outcome.status_code, outcome.error) == (None, "timeout")
+
+
+async def test_a_url_refused_at_delivery_is_recorded_without_the_reason(http, caplog):
+    # production refuses loopback before connecting: nothing is sent anywhere
+    with caplog.at_level(logging.WARNING, logger="pivotal.webhooks"):
+        outcome = await attempt(http, "https://127.0.0.1/hooks", env="production")
+    assert (outcome.status_code, outcome.error) == (None, "url_refused")
+    assert "public addresses only" in caplog.text
+
+
+async def test_a_non_2xx_answer_is_recorded_with_its_status(http, receivers):
+    receiver = answering(receivers, 503, {})
+    outcome = await attempt(http, receiver.url)
+    assert (outcome.status_code, outcome.error, outcome.response_body) == (503, "HTTP 503", "busy")

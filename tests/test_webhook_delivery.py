@@ -233,6 +233,19 @@ async def test_retry_after_is_honoured(stack):
     assert gap >= 1.9, f"retried after {gap:.2f}s despite Retry-After: 2"
 
 
+async def test_deliveries_show_a_failed_connection_as_a_category_only(stack):
+    receiver = stack.receiver()
+    receiver.stop()  # nothing listens on its port: every attempt is refused
+    endpoint = await stack.endpoint(receiver.url)
+    stack.start_worker()
+    await stack.customers(1)
+    deliveries = await _deliveries(stack, endpoint)
+    errors = {attempt["error"] for attempt in deliveries[0]["attempts"]}
+    assert errors == {"connection_failed"}
+    stored = await stack.pool.fetch("select distinct error from webhook_attempts")
+    assert [row["error"] for row in stored] == ["connection_failed"]
+
+
 async def test_owed_deliveries_survive_a_redis_flush(stack):
     receiver = stack.receiver()
     port = receiver.port

@@ -61,12 +61,18 @@ class WebhookEndpointWithSecret(WebhookEndpoint):
     )
 
 
+AttemptError = Annotated[str, msgspec.Meta(description=(
+    "Why the attempt failed: `HTTP <status>` for an answer other than 2xx; without an answer, "
+    "one of `connection_failed`, `tls_error`, `timeout`, or `url_refused` (the URL failed the "
+    "public-address check)"))]
+
+
 class WebhookAttempt(msgspec.Struct):
     object: str
     attempted_at: str
     status_code: int | None
     latency_ms: int
-    error: str | None
+    error: AttemptError | None
     response_body: str | None
 
 
