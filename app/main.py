@@ -13,7 +13,7 @@ from app.core.db import create_pool
 from app.core.logs import flush_request_lines
 from app.customers.resource import customers
 from app.events.routes import events_router
-from app.http.auth import KeyCache, authenticate
+from app.http.auth import FailedLookups, KeyCache, authenticate
 from app.http.edge import with_deadline
 from app.http.errors import EXCEPTION_HANDLERS
 from app.http.health import health_handler
@@ -35,6 +35,9 @@ def create_app(settings: Settings) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.key_cache = KeyCache(settings.auth_cache_seconds)
+        app.state.failed_lookups = FailedLookups(
+            settings.auth_failures_per_second, settings.auth_failures_burst
+        )
         app.state.pool = await create_pool(settings)
         app.state.redis = aioredis.Redis.from_url(
             settings.redis_url, socket_timeout=2, socket_connect_timeout=2

@@ -37,6 +37,10 @@ class Settings:
     # per API key, shared by all API processes through Redis; 0 turns the limit off
     rate_limit_per_second: float = 1000.0
     rate_limit_burst: int = 2000
+    # per client address and API process: lookups of keys that turn out unknown; past the burst
+    # an address's unknown keys get a 429 without the database lookup. 0 turns the check off
+    auth_failures_per_second: float = 10.0
+    auth_failures_burst: int = 20
     # a request still unanswered after this long gets a 503 (its work is cancelled)
     request_timeout_seconds: float = 30.0
 
@@ -68,6 +72,8 @@ class Settings:
             log_level=env.get("PIVOTAL_LOG_LEVEL", "INFO").upper(),
             rate_limit_per_second=_number(env, "PIVOTAL_RATE_LIMIT_PER_SECOND", 1000.0),
             rate_limit_burst=int(_number(env, "PIVOTAL_RATE_LIMIT_BURST", 2000)),
+            auth_failures_per_second=_number(env, "PIVOTAL_AUTH_FAILURES_PER_SECOND", 10.0),
+            auth_failures_burst=int(_number(env, "PIVOTAL_AUTH_FAILURES_BURST", 20)),
             request_timeout_seconds=_number(env, "PIVOTAL_REQUEST_TIMEOUT_SECONDS", 30.0),
         )
 
