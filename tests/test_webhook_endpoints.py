@@ -130,6 +130,8 @@ async def create_disabled(client, auth, url: str):
     "url",
     [
         "https://100.64.0.1/x",  # shared address space (CGNAT)
+        "https://100.100.100.200/x",  # a cloud metadata service inside it
+        "https://[fd00:ec2::254]/x",  # a cloud metadata service, unique-local
         "https://192.88.99.1/x",  # 6to4 relay anycast
         "https://192.0.0.192/x",  # IETF protocol assignments
         "https://224.0.0.1/x",  # multicast
