@@ -108,6 +108,19 @@ async def stack(databases, servers) -> AsyncIterator[Stack]:
             await pool.close()
 
 
+async def wait_until_listening(stack: Stack) -> None:
+    """Until a worker listens for commits on the stack's database: it has started (a fixed
+    sleep is too short on a loaded machine, and SIGTERM before the start kills it outright)."""
+    for _ in range(600):
+        if await stack.pool.fetchval(
+            "select count(*) from pg_stat_activity "
+            "where datname = current_database() and query like 'LISTEN%'"
+        ):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("no worker listens for commits")
+
+
 async def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> float:
     """Seconds it took for `predicate` to hold; fails after `timeout`."""
     started = time.monotonic()
@@ -131,7 +144,7 @@ async def test_created_customer_reaches_the_receiver_signed(stack):
     receiver = stack.receiver()
     endpoint = await stack.endpoint(receiver.url)
     stack.start_worker()
-    await asyncio.sleep(1.5)  # the worker is up and listening
+    await wait_until_listening(stack)
     customer = (await stack.customers(1))[0]
     elapsed = await wait_until(lambda: receiver.received, 5, "the delivery")
     assert elapsed < 1.0, f"delivery took {elapsed:.2f}s"
@@ -356,7 +369,7 @@ async def test_sigterm_lets_the_delivery_in_flight_finish(stack):
     receiver = stack.receiver(slow)
     endpoint = await stack.endpoint(receiver.url)
     worker = stack.start_worker(PIVOTAL_WEBHOOK_TIMEOUT="3")
-    await asyncio.sleep(1.5)  # listening
+    await wait_until_listening(stack)  # its SIGTERM handler is in place by then
     await stack.customers(1)
     await asyncio.sleep(0.7)  # the POST is now waiting on the slow receiver
     assert receiver.received == []
