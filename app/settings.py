@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 ENVIRONMENTS = ("development", "test", "production")
 DEFAULT_RETRY_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+DEFAULT_WEBHOOK_PORTS = (443, 80)
 
 
 class SettingsError(ValueError):
@@ -28,10 +29,17 @@ class Settings:
     idle_in_transaction_timeout_ms: int = 15_000
     webhook_retry_schedule: tuple[float, ...] = field(default=DEFAULT_RETRY_SCHEDULE)
     webhook_timeout: float = 15.0
+    # the only ports a webhook URL may name in production; outside production any port is
+    # accepted, so loopback receivers on ephemeral ports work in tests and under `make dev`
+    webhook_allowed_ports: tuple[int, ...] = field(default=DEFAULT_WEBHOOK_PORTS)
     log_level: str = "INFO"
     # per API key, shared by all API processes through Redis; 0 turns the limit off
     rate_limit_per_second: float = 1000.0
     rate_limit_burst: int = 2000
+    # per client address and API process: lookups of keys that turn out unknown; past the burst
+    # an address's unknown keys get a 429 without the database lookup. 0 turns the check off
+    auth_failures_per_second: float = 10.0
+    auth_failures_burst: int = 20
     # a request still unanswered after this long gets a 503 (its work is cancelled)
     request_timeout_seconds: float = 30.0
     # a request's head (request line and headers), bounded before the app sees it: past a
@@ -69,9 +77,12 @@ class Settings:
             statement_timeout_ms=int(_number(env, "PIVOTAL_STATEMENT_TIMEOUT_MS", 10_000)),
             webhook_retry_schedule=_schedule(env.get("PIVOTAL_WEBHOOK_RETRY_SCHEDULE")),
             webhook_timeout=_number(env, "PIVOTAL_WEBHOOK_TIMEOUT", 15.0),
+            webhook_allowed_ports=_ports(env.get("PIVOTAL_WEBHOOK_ALLOWED_PORTS")),
             log_level=env.get("PIVOTAL_LOG_LEVEL", "INFO").upper(),
             rate_limit_per_second=_number(env, "PIVOTAL_RATE_LIMIT_PER_SECOND", 1000.0),
             rate_limit_burst=int(_number(env, "PIVOTAL_RATE_LIMIT_BURST", 2000)),
+            auth_failures_per_second=_number(env, "PIVOTAL_AUTH_FAILURES_PER_SECOND", 10.0),
+            auth_failures_burst=int(_number(env, "PIVOTAL_AUTH_FAILURES_BURST", 20)),
             request_timeout_seconds=_number(env, "PIVOTAL_REQUEST_TIMEOUT_SECONDS", 30.0),
             header_timeout_seconds=_positive(env, "PIVOTAL_HEADER_TIMEOUT_SECONDS", 10.0),
             max_header_count=int(_positive(env, "PIVOTAL_MAX_HEADER_COUNT", 100)),
@@ -110,3 +121,12 @@ def _schedule(raw: str | None) -> tuple[float, ...]:
     if not delays or any(delay < 0 for delay in delays):
         raise SettingsError("PIVOTAL_WEBHOOK_RETRY_SCHEDULE must list non-negative seconds")
     return delays
+
+
+def _ports(raw: str | None) -> tuple[int, ...]:
+    if not raw:
+        return DEFAULT_WEBHOOK_PORTS
+    parts = [part.strip() for part in raw.split(",")]
+    if not all(part.isascii() and part.isdigit() and 0 < int(part) < 65536 for part in parts):
+        raise SettingsError("PIVOTAL_WEBHOOK_ALLOWED_PORTS must list ports from 1 to 65535")
+    return tuple(int(part) for part in parts)

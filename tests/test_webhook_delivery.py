@@ -276,6 +276,18 @@ async def test_retry_after_is_honoured(stack):
     gap = receiver.received[1].at - receiver.received[0].at
     assert gap >= 1.9, f"retried after {gap:.2f}s despite Retry-After: 2"
 
+async def test_deliveries_show_a_failed_connection_as_a_category_only(stack):
+    receiver = stack.receiver()
+    receiver.refusing = True  # every connection is closed unanswered: each attempt fails
+    endpoint = await stack.endpoint(receiver.url)
+    stack.start_worker()
+    await stack.customers(1)
+    deliveries = await _deliveries(stack, endpoint)
+    errors = {attempt["error"] for attempt in deliveries[0]["attempts"]}
+    assert errors == {"connection_failed"}
+    stored = await stack.pool.fetch("select distinct error from webhook_attempts")
+    assert [row["error"] for row in stored] == ["connection_failed"]
+
 
 async def test_owed_deliveries_survive_redis_forgetting_the_queue(stack):
     receiver = stack.receiver()
