@@ -119,7 +119,8 @@ export interface WebhookEndpoint {
   updatedAt: string;
 }
 
-/** What the create call answers: the only time the signing secret is shown. */
+/** The new endpoint with its signing secret, shown this once; an idempotent replay (with
+    Idempotent-Replayed: true) answers the endpoint without `secret`. */
 export interface WebhookEndpointWithSecret {
   object: "webhook_endpoint";
   id: string;
@@ -132,7 +133,8 @@ export interface WebhookEndpointWithSecret {
   livemode: boolean;
   createdAt: string;
   updatedAt: string;
-  secret: string;
+  /** The signing secret (whsec_…), shown only by this answer. An idempotent replay of the create answers the endpoint without it: the secret is never stored with the replay. */
+  secret?: string | null;
 }
 
 export interface EventData {
@@ -325,6 +327,7 @@ export const ERROR_CODES = {
   parameter_invalid: [400, "invalid_request_error"],
   parameter_unknown: [400, "invalid_request_error"],
   invalid_json: [400, "invalid_request_error"],
+  malformed_request: [400, "invalid_request_error"],
   idempotency_key_reused: [400, "invalid_request_error"],
   missing_api_key: [401, "authentication_error"],
   invalid_api_key: [401, "authentication_error"],
@@ -335,8 +338,10 @@ export const ERROR_CODES = {
   invalid_status_transition: [409, "conflict_error"],
   idempotency_key_in_use: [409, "conflict_error"],
   payload_too_large: [413, "invalid_request_error"],
+  uri_too_long: [414, "invalid_request_error"],
   unsupported_media_type: [415, "invalid_request_error"],
   rate_limited: [429, "rate_limit_error"],
+  request_header_fields_too_large: [431, "invalid_request_error"],
   internal_error: [500, "api_error"],
   service_unavailable: [503, "api_error"],
 } as const satisfies Record<string, readonly [number, string]>;
