@@ -7,45 +7,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import subprocess
-import sys
 import time
 from collections import Counter
 from typing import NamedTuple
 
-import httpx
-
-from devtools.devstack import free_port
+from tests.apiserver import start_api, wait_until_serving
 from tests.conftest import make_settings
-
-
-def start_server(port: int, log_path, **env: str) -> subprocess.Popen:
-    with open(log_path, "w") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "app.ops.cli", "serve", "--port", str(port)],
-            env=dict(os.environ, PIVOTAL_ENV="test", **env), stdout=log, stderr=subprocess.STDOUT,
-        )
 
 
 @contextlib.asynccontextmanager
 async def api_server(database_url: str, redis_url: str, log_path, **env: str):
-    """`pivotal serve` (one process) on a free port; yields the port. Its log goes to a file:
-    a pipe nobody reads would fill and stall it."""
-    port = free_port()
-    server = start_server(port, log_path, DATABASE_URL=database_url, REDIS_URL=redis_url, **env)
+    """`pivotal serve` (one process) on a port of its own choosing (tests/apiserver.py);
+    yields the port."""
+    server = start_api(database_url, redis_url, log_path, **env)
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=2) as probe:
-            for _ in range(300):
-                assert server.poll() is None, log_path.read_text()
-                with contextlib.suppress(httpx.TransportError):
-                    if (await probe.get("/api/v1/health")).status_code == 200:
-                        break
-                await asyncio.sleep(0.05)
-        yield port
+        await wait_until_serving(server)
+        yield server.port
     finally:
-        server.terminate()
-        await asyncio.to_thread(server.wait, 30)
+        server.process.terminate()
+        await asyncio.to_thread(server.process.wait, 30)
 
 
 class Answer(NamedTuple):
