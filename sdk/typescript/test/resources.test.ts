@@ -142,7 +142,7 @@ describe("webhook endpoints", () => {
     const endpoint = await pivotal.webhookEndpoints.create({
       url: "http://127.0.0.1:9/hooks", enabledEvents: ["customer.*"], description: "CRM mirror",
     });
-    assert.match(endpoint.secret, /^whsec_/);
+    assert.match(endpoint.secret ?? "", /^whsec_/);
     assert.deepEqual(endpoint.enabledEvents, ["customer.*"]);
     const read = await pivotal.webhookEndpoints.retrieve(endpoint.displayId);
     assert.ok(!("secret" in read));
