@@ -28,6 +28,10 @@ class Settings:
     idle_in_transaction_timeout_ms: int = 15_000
     webhook_retry_schedule: tuple[float, ...] = field(default=DEFAULT_RETRY_SCHEDULE)
     webhook_timeout: float = 15.0
+    # an endpoint whose every attempt has failed for this long is disabled by the service
+    webhook_disable_after: float = 5 * 24 * 3600.0
+    # attempts in flight to one endpoint at once: a slow receiver cannot take every slot
+    webhook_endpoint_concurrency: int = 10
     log_level: str = "INFO"
     # per API key, shared by all API processes through Redis; 0 turns the limit off
     rate_limit_per_second: float = 1000.0
@@ -62,6 +66,9 @@ class Settings:
             statement_timeout_ms=int(_number(env, "PIVOTAL_STATEMENT_TIMEOUT_MS", 10_000)),
             webhook_retry_schedule=_schedule(env.get("PIVOTAL_WEBHOOK_RETRY_SCHEDULE")),
             webhook_timeout=_number(env, "PIVOTAL_WEBHOOK_TIMEOUT", 15.0),
+            webhook_disable_after=_number(env, "PIVOTAL_WEBHOOK_DISABLE_AFTER", 5 * 24 * 3600.0),
+            webhook_endpoint_concurrency=max(
+                1, int(_number(env, "PIVOTAL_WEBHOOK_ENDPOINT_CONCURRENCY", 10))),
             log_level=env.get("PIVOTAL_LOG_LEVEL", "INFO").upper(),
             rate_limit_per_second=_number(env, "PIVOTAL_RATE_LIMIT_PER_SECOND", 1000.0),
             rate_limit_burst=int(_number(env, "PIVOTAL_RATE_LIMIT_BURST", 2000)),

@@ -88,5 +88,5 @@ def pin_objects(components: dict[str, Any], resources: tuple[Resource, ...]) -> 
     data = components["Event"]["properties"]["data"]["properties"]
     data["object"] = {"oneOf": [
         {"$ref": f"#/components/schemas/{r.read.__name__}"}
-        for r in resources if r.emits_events
+        for r in resources if r.emits_events or r.extra_events
     ]}

@@ -62,3 +62,16 @@ async def check_url(url: str, production: bool) -> None:
     for info in infos:
         if _is_internal(ipaddress.ip_address(info[4][0])):
             raise UnsafeUrl("url resolves to a loopback, private, link-local or metadata address")
+
+
+def check_resolved(host: str, addresses: list[str]) -> None:
+    """Raise UnsafeUrl unless `host` and every address it resolved to may receive webhooks.
+
+    The worker's resolver (worker/resolver.py) calls this on the one lookup it makes for a
+    connection, and the connection goes to those addresses only: no second lookup can swap in
+    an internal address between the check and the connect."""
+    if host in _METADATA_HOSTS:
+        raise UnsafeUrl("url points at a cloud metadata service")
+    for address in addresses:
+        if _is_internal(ipaddress.ip_address(address)):
+            raise UnsafeUrl("url resolves to a loopback, private, link-local or metadata address")

@@ -8,7 +8,8 @@ for update skip locked;
 
 -- name: matching_endpoints
 -- For each event, the enabled endpoints of its workspace and mode that want it; with $2, only
--- those that existed when it happened (fan-out), else every one (a manual redelivery).
+-- those that existed when it happened (fan-out), else every one (a manual redelivery). Types
+-- in $3 (webhook_endpoint.test) go only to the endpoint they are about.
 select e.id as event_id, w.id as endpoint_id, e.workspace_id, e.livemode
 from events e
 join webhook_endpoints w on w.workspace_id = e.workspace_id and w.livemode = e.livemode
@@ -17,6 +18,7 @@ where e.id = any($1::text[])
   and (not $2 or w.created_at <= e.created_at)
   and ('*' = any(w.enabled_events) or e.type = any(w.enabled_events)
        or split_part(e.type, '.', 1) || '.*' = any(w.enabled_events))
+  and (e.type <> all($3::text[]) or w.id = e.object_id)
 order by e.created_at;
 
 -- name: insert_deliveries
@@ -34,25 +36,50 @@ returning id;
 update events set fanned_out_at = clock_timestamp() where id = any($1::text[]);
 
 -- name: due
--- How many deliveries are due now with no live lease: the work the sweep queues jobs for.
-select count(*) from webhook_deliveries
-where status = 'pending' and next_attempt_at <= clock_timestamp()
-  and (lease_until is null or lease_until < clock_timestamp());
+-- How many deliveries are due now with no live lease, to endpoints that take deliveries (or
+-- deleted ones, whose deliveries are abandoned): the work the sweep queues jobs for.
+select count(*) from webhook_deliveries d
+join webhook_endpoints w on w.id = d.endpoint_id
+where d.status = 'pending' and d.next_attempt_at <= clock_timestamp()
+  and (d.lease_until is null or d.lease_until < clock_timestamp())
+  and (w.status = 'enabled' or w.deleted_at is not null);
+
+-- name: claim_lock
+-- Claims take turns (for the rest of the transaction), so the per-endpoint count each one
+-- reads includes every earlier claim's leases.
+select pg_advisory_xact_lock(hashtext('pivotal_deliveries.claim'));
 
 -- name: claim
--- Take up to $1 due deliveries for one attempt each, with a lease of $2 seconds; concurrent
--- workers skip each other's rows. Each comes with its endpoint and its event as served.
+-- Take up to $1 due deliveries for one attempt each, with a lease of $2 seconds, keeping at
+-- most $3 in flight per endpoint. Each endpoint's next delivery comes before any endpoint's
+-- one after it, so a slow endpoint's backlog never holds up the others. A disabled endpoint's
+-- deliveries wait (still owed when it is enabled again); a deleted one's are claimed to be
+-- abandoned. Each comes with its endpoint, its live secrets and its event as served.
+with in_flight as (
+    select endpoint_id, count(*) as busy from webhook_deliveries
+    where lease_until > clock_timestamp() and status = 'pending'
+    group by endpoint_id
+), due as (
+    select d.id, d.next_attempt_at,
+           coalesce(f.busy, 0)
+             + row_number() over (partition by d.endpoint_id order by d.next_attempt_at) as place
+    from webhook_deliveries d
+    join webhook_endpoints w on w.id = d.endpoint_id
+    left join in_flight f on f.endpoint_id = d.endpoint_id
+    where d.status = 'pending' and d.next_attempt_at <= clock_timestamp()
+      and (d.lease_until is null or d.lease_until < clock_timestamp())
+      and (w.status = 'enabled' or w.deleted_at is not null)
+), chosen as (
+    select id from due where place <= $3 order by place, next_attempt_at limit $1
+)
 update webhook_deliveries d
 set lease_until = clock_timestamp() + make_interval(secs => $2), updated_at = clock_timestamp()
-from (select id from webhook_deliveries
-      where status = 'pending' and next_attempt_at <= clock_timestamp()
-        and (lease_until is null or lease_until < clock_timestamp())
-      order by next_attempt_at
-      limit $1
-      for update skip locked) as due,
-     events e, webhook_endpoints w
-where d.id = due.id and e.id = d.event_id and w.id = d.endpoint_id
-returning d.id, d.attempt_count, d.endpoint_id, w.url, w.secret,
+from chosen, events e, webhook_endpoints w
+where d.id = chosen.id and e.id = d.event_id and w.id = d.endpoint_id
+  and d.status = 'pending' and (d.lease_until is null or d.lease_until < clock_timestamp())
+returning d.id, d.attempt_count, d.retry_base, d.endpoint_id, w.url,
+          array_remove(array[w.secret, case when w.previous_secret_expires_at > clock_timestamp()
+                                            then w.previous_secret end], null) as secrets,
           w.status = 'enabled' and w.deleted_at is null as endpoint_enabled,
           'event' as object, e.id as event_id, e.display_id, e.type, e.livemode,
           api_timestamp(e.created_at) as created_at, e.data::text as data;
@@ -83,9 +110,35 @@ update webhook_deliveries set status = 'failed', lease_until = null, updated_at 
 where id = any($1::text[]);
 
 -- name: disable_endpoints
--- Receivers that answered 410 Gone want no more deliveries.
+-- Receivers that answered 410 Gone want no more deliveries; answers those disabled now.
 update webhook_endpoints set status = 'disabled', updated_at = clock_timestamp()
-where id = any($1::text[]);
+where id = any($1::text[]) and status = 'enabled' and deleted_at is null
+returning id, workspace_id, livemode;
+
+-- name: endpoint_health
+-- After a batch of attempts ($1 endpoint, $2 succeeded, one pair per attempt): an endpoint
+-- with a success is healthy again; one with only failures has been failing since its first
+-- failed attempt, and is disabled once that is $3 seconds ago. Answers those disabled now.
+with outcome as (
+    select endpoint_id, bool_or(succeeded) as ok
+    from unnest($1::text[], $2::boolean[]) as o(endpoint_id, succeeded)
+    group by endpoint_id
+), decided as (
+    select w.id, o.ok,
+           not o.ok and w.status = 'enabled'
+             and w.failing_since <= clock_timestamp() - make_interval(secs => $3) as disable
+    from webhook_endpoints w
+    join outcome o on o.endpoint_id = w.id
+    where w.deleted_at is null
+    for update of w
+)
+update webhook_endpoints w
+set failing_since = case when d.ok then null else coalesce(w.failing_since, clock_timestamp()) end,
+    status = case when d.disable then 'disabled' else w.status end,
+    updated_at = case when d.disable then clock_timestamp() else w.updated_at end
+from decided d
+where w.id = d.id
+returning w.id, w.workspace_id, w.livemode, d.disable;
 
 -- name: select
 -- Deliveries as served (attempts are added separately); the last column is the list cursor.
@@ -104,3 +157,12 @@ select delivery_id, 'webhook_attempt' as object, api_timestamp(attempted_at) as 
 from webhook_attempts
 where delivery_id = any($1::text[])
 order by attempted_at, id;
+
+-- name: recover
+-- An endpoint's deliveries that ended failed since $3, owed again: due now, with the retry
+-- schedule started afresh (attempt_count keeps counting every attempt).
+update webhook_deliveries
+set status = 'pending', next_attempt_at = clock_timestamp(), retry_base = attempt_count,
+    lease_until = null, updated_at = clock_timestamp()
+where workspace_id = $1 and endpoint_id = $2 and status = 'failed' and updated_at >= $3
+returning id;
