@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -87,18 +88,21 @@ def queue_name(settings: Settings) -> str:
     return f"{QUEUE_PREFIX}:{database}"
 
 
-def worker_settings(settings: Settings, resolver: AbstractResolver | None = None) -> dict[str, Any]:
+def worker_settings(
+    settings: Settings, resolver: AbstractResolver | None = None, tls: ssl.SSLContext | None = None,
+) -> dict[str, Any]:
     """The SAQ worker's settings; resources are created in startup, never at import.
 
     `resolver` answers the receivers' host names (the system's by default); every answer is
-    checked before a connection is made to it (worker/resolver.py)."""
+    checked before a connection is made to it (worker/resolver.py). `tls` holds the CAs the
+    receivers' certificates are checked against (the system's by default)."""
     queue = Queue.from_url(settings.redis_url, name=queue_name(settings))
 
     async def startup(ctx: dict[str, Any]) -> None:
         ctx["settings"] = settings
         ctx["queue"] = queue
         ctx["pool"] = await create_pool(settings, min_size=2, max_size=10)
-        ctx["http"] = http_session(settings.production, resolver)
+        ctx["http"] = http_session(settings.production, resolver, tls)
         ctx["pump"] = tasks.new_pump(ctx)
         ctx["listener"] = asyncio.create_task(_listen(ctx))
 
