@@ -18,7 +18,10 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 
 from app.webhooks import urls
 
-HTTP_SLOTS = 100
+# attempts one worker process keeps in flight (and its HTTP connections): with each
+# endpoint capped (PIVOTAL_WEBHOOK_ENDPOINT_CONCURRENCY, 10), twenty slow receivers still
+# leave room for the rest
+HTTP_SLOTS = 256
 
 
 class CheckedResolver(AbstractResolver):
