@@ -62,9 +62,13 @@ def _arrivals(path: Path) -> dict[str, float]:
 async def _paced_writes(client: httpx.AsyncClient, rate: float, seconds: float) -> dict[str, float]:
     """POST customers open-loop at `rate` a second; object id -> when its response arrived."""
     committed: dict[str, float] = {}
+    # at most this many requests open at once: past ~100 queued requests httpx's pool spends
+    # its CPU scanning its queue, and on a busy box the client then falls behind the API
+    open_requests = asyncio.Semaphore(64)
 
     async def one(i: int) -> None:
-        response = await client.post("/customers", json={"name": f"w{i}"})
+        async with open_requests:
+            response = await client.post("/customers", json={"name": f"w{i}"})
         if response.status_code == 201:
             committed[response.json()["id"]] = time.time()
 
