@@ -4,6 +4,7 @@ PostgreSQL and Redis. Nothing owed is lost when Redis forgets or a worker dies."
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import subprocess
@@ -26,7 +27,8 @@ from tests.conftest import Workspace, make_settings, new_workspace
 from tests.receiver import Receiver
 
 FAST_RETRIES = "0.2,0.4,0.6"
-_redis_db = iter(range(15, 0, -1))
+# Redis databases 15..1, reused in turn: a stack flushes its own when it ends
+_redis_db = itertools.cycle(range(15, 0, -1))
 
 
 def redis_database(url: str, index: int) -> str:
