@@ -609,6 +609,12 @@ CREATE INDEX webhook_attempts_delivery_idx ON public.webhook_attempts USING btre
 CREATE INDEX webhook_deliveries_due_idx ON public.webhook_deliveries USING btree (next_attempt_at) WHERE (status = 'pending'::text);
 
 --
+-- Name: webhook_deliveries_endpoint_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_endpoint_due_idx ON public.webhook_deliveries USING btree (endpoint_id, next_attempt_at) WHERE (status = 'pending'::text);
+
+--
 -- Name: webhook_deliveries_event_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -745,4 +751,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261126120400'),
     ('20261201120000'),
     ('20261201130000'),
-    ('20261210120000');
+    ('20261210120000'),
+    ('20261211120000');

@@ -147,11 +147,13 @@ def _next_state(settings: Settings, attempts_made: int, outcome: Outcome) -> tup
 
 
 async def settle(
-    pool: asyncpg.Pool, settings: Settings, rows: list[asyncpg.Record], outcomes: list[Outcome]
+    conn: asyncpg.Connection, settings: Settings, rows: list[asyncpg.Record],
+    outcomes: list[Outcome],
 ) -> list[float]:
     """Record a batch of attempts and each delivery's new state in one statement, track each
     endpoint's health, and disable (with a webhook_endpoint.disabled event) endpoints that
-    answered 410 or have failed for too long; returns the retry delays it scheduled."""
+    answered 410 or have failed for too long, in the caller's transaction; returns the retry
+    delays it scheduled."""
     columns: list[list] = [[], [], [], [], [], [], []]
     delays, gone = [], []
     for row, outcome in zip(rows, outcomes, strict=True):
@@ -168,15 +170,14 @@ async def settle(
                  outcome.status_code or outcome.error, status)
     endpoints = [row["endpoint_id"] for row in rows]
     succeeded = [outcome.succeeded for outcome in outcomes]
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(queries["deliveries.record_attempts"], *columns)
-        health = await conn.fetch(queries["deliveries.endpoint_health"], endpoints, succeeded,
-                                  settings.webhook_disable_after)
-        disabled = [row for row in health if row["disable"]]
-        if gone:
-            disabled += await conn.fetch(queries["deliveries.disable_endpoints"], gone)
-        for row in disabled:
-            await announce_disabled(conn, row)
+    await conn.execute(queries["deliveries.record_attempts"], *columns)
+    health = await conn.fetch(queries["deliveries.endpoint_health"], endpoints, succeeded,
+                              settings.webhook_disable_after)
+    disabled = [row for row in health if row["disable"]]
+    if gone:
+        disabled += await conn.fetch(queries["deliveries.disable_endpoints"], gone)
+    for row in disabled:
+        await announce_disabled(conn, row)
     return delays
 
 

@@ -4,7 +4,10 @@ A slot that frees (an attempt settled) is filled at once by the next claim, so a
 receiver holds only its own slots: the claim caps each endpoint's attempts in flight
 (PIVOTAL_WEBHOOK_ENDPOINT_CONCURRENCY, counted across every worker) and serves each
 endpoint's next delivery before any endpoint's one after it. Outcomes are settled as they
-arrive, a few per statement, never held back by a slower attempt claimed with them.
+arrive, every one that finished meanwhile in one statement and in the same transaction as
+the claim that refills their slots, never held back by a slower attempt claimed with them.
+Claims for different endpoints never wait for each other: each locks the endpoints it
+claims for (skipping those another worker holds) and reads only their first due rows.
 
 PostgreSQL stays the record of what is owed: a pump that dies leaves leases that lapse, and
 the sweep hands those deliveries to another worker.
@@ -75,25 +78,28 @@ class DeliveryPump:
 
     async def _pump(self, stopping: asyncio.Event, deadline: float) -> PumpRun:
         loop, result = asyncio.get_running_loop(), PumpRun()
-        in_flight, want_more = 0, True
+        in_flight, want_more, finished = 0, True, []
         while True:
             accepting = not stopping.is_set() and loop.time() < deadline
+            asked = 0
             if accepting and want_more and in_flight < self.slots:
                 asked = min(self.slots - in_flight, CLAIM_BATCH)
-                started = await self._claim_and_start(asked)
-                result.claimed += started.claimed
-                in_flight += started.in_flight
-                want_more = started.claimed == asked
+            if finished or asked:
+                # one transaction settles what finished (freeing its endpoints' places) and
+                # claims the next deliveries for the slots that frees
+                claimed, delays = await self._settle_and_claim(finished, asked)
+                in_flight += self._start(claimed)
+                result.claimed += len(claimed)
+                if asked:
+                    want_more = len(claimed) == asked
+                if delays:
+                    result.retries += delays
+                    await self.schedule_retry(min(delays))
             if in_flight == 0 and self._arrivals.empty() and (not want_more or not accepting):
                 result.cut_short = not accepting and not stopping.is_set()
                 return result
             finished, poked = await self._next_arrivals()
-            if finished:
-                in_flight -= len(finished)
-                delays = await delivery.settle(self.pool, self.settings, *zip(*finished))
-                if delays:
-                    result.retries += delays
-                    await self.schedule_retry(min(delays))
+            in_flight -= len(finished)
             want_more = want_more or poked or bool(finished)
 
     async def _next_arrivals(self) -> tuple[list, bool]:
@@ -114,20 +120,30 @@ class DeliveryPump:
                 return finished, poked
             item = self._arrivals.get_nowait()
 
-    @dataclass
-    class _Started:
-        claimed: int
-        in_flight: int
-
-    async def _claim_and_start(self, limit: int) -> DeliveryPump._Started:
+    async def _settle_and_claim(
+        self, finished: list, limit: int
+    ) -> tuple[list[asyncpg.Record], list[float]]:
+        """Settle the finished attempts, then claim up to `limit` due deliveries (capped per
+        endpoint); deliveries whose endpoint was deleted are abandoned, not returned."""
+        cap, claimed, delays = self.settings.webhook_endpoint_concurrency, [], []
         async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(queries["deliveries.claim_lock"])
-            claimed = await conn.fetch(
-                queries["deliveries.claim"], limit, delivery.lease_seconds(self.settings),
-                self.settings.webhook_endpoint_concurrency)
-        gone = [row["id"] for row in claimed if not row["endpoint_enabled"]]
-        if gone:  # the endpoint was deleted: nothing is owed to it any more
-            await self.pool.execute(queries["deliveries.abandon"], gone)
+            if finished:
+                delays = await delivery.settle(conn, self.settings, *zip(*finished))
+            endpoints = await conn.fetch(
+                queries["deliveries.claimable_endpoints"], limit, cap) if limit else []
+            if endpoints:
+                claimed = await conn.fetch(
+                    queries["deliveries.claim"], limit, delivery.lease_seconds(self.settings),
+                    cap, [row["id"] for row in endpoints])
+            gone = [row["id"] for row in claimed if not row["endpoint_enabled"]]
+            if gone:  # the endpoint was deleted: nothing is owed to it any more
+                await conn.execute(queries["deliveries.abandon"], gone)
+        if claimed:
+            log.debug("claimed %d deliveries", len(claimed))
+        return claimed, delays
+
+    def _start(self, claimed: list[asyncpg.Record]) -> int:
+        """Start an attempt for each claimed delivery whose endpoint is live; how many."""
         live = [row for row in claimed if row["endpoint_enabled"]]
         bodies: dict[str, bytes] = {}
         for row in live:
@@ -136,9 +152,7 @@ class DeliveryPump:
             task = asyncio.create_task(self._attempt(row, body))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        if claimed:
-            log.debug("claimed %d deliveries", len(claimed))
-        return self._Started(len(claimed), len(live))
+        return len(live)
 
     async def _attempt(self, row: asyncpg.Record, body: bytes) -> None:
         outcome = await delivery.post_event(

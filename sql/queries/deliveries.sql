@@ -44,39 +44,65 @@ where d.status = 'pending' and d.next_attempt_at <= clock_timestamp()
   and (d.lease_until is null or d.lease_until < clock_timestamp())
   and (w.status = 'enabled' or w.deleted_at is not null);
 
--- name: claim_lock
--- Claims take turns (for the rest of the transaction), so the per-endpoint count each one
--- reads includes every earlier claim's leases.
-select pg_advisory_xact_lock(hashtext('pivotal_deliveries.claim'));
+-- name: claimable_endpoints
+-- Lock, for the rest of the transaction, up to $1 endpoints with a due delivery and room for
+-- another attempt (fewer than $2 in flight), oldest due first; endpoints another worker is
+-- claiming for are skipped (the lock leaves the key-share locks of deliveries being inserted
+-- for the endpoint alone, so fan-out never hides it). While its endpoint is locked, the in-flight count a claim reads
+-- (in its next statement) includes every earlier claim's leases. A disabled endpoint's
+-- deliveries wait (still owed when it is enabled again); a deleted one's are claimed to be
+-- abandoned.
+select w.id
+from webhook_endpoints w
+cross join lateral (
+    select d.next_attempt_at from webhook_deliveries d
+    where d.endpoint_id = w.id and d.status = 'pending' and d.next_attempt_at <= clock_timestamp()
+      and (d.lease_until is null or d.lease_until < clock_timestamp())
+    order by d.next_attempt_at
+    limit 1
+) oldest
+where (w.status = 'enabled' or w.deleted_at is not null)
+  and (select count(*) from webhook_deliveries f
+       where f.endpoint_id = w.id and f.lease_until > clock_timestamp()
+         and f.status = 'pending') < $2
+order by oldest.next_attempt_at
+limit $1
+for no key update of w skip locked;
 
 -- name: claim
--- Take up to $1 due deliveries for one attempt each, with a lease of $2 seconds, keeping at
--- most $3 in flight per endpoint. Each endpoint's next delivery comes before any endpoint's
--- one after it, so a slow endpoint's backlog never holds up the others. A disabled endpoint's
--- deliveries wait (still owed when it is enabled again); a deleted one's are claimed to be
--- abandoned. Each comes with its endpoint, its live secrets and its event as served.
-with in_flight as (
-    select endpoint_id, count(*) as busy from webhook_deliveries
-    where lease_until > clock_timestamp() and status = 'pending'
-    group by endpoint_id
+-- Take up to $1 due deliveries of the endpoints in $4 (locked by claimable_endpoints) for one
+-- attempt each, with a lease of $2 seconds, keeping at most $3 in flight per endpoint. Each
+-- endpoint's next delivery comes before any endpoint's one after it, so a slow endpoint's
+-- backlog never holds up the others; each endpoint reads only the rows it may take. Each
+-- comes with its endpoint, its live secrets and its event as served.
+with endpoint as (
+    select w.id, (select count(*) from webhook_deliveries f
+                  where f.endpoint_id = w.id and f.lease_until > clock_timestamp()
+                    and f.status = 'pending') as busy
+    from webhook_endpoints w
+    where w.id = any($4::text[])
 ), due as (
-    select d.id, d.next_attempt_at,
-           coalesce(f.busy, 0)
-             + row_number() over (partition by d.endpoint_id order by d.next_attempt_at) as place
-    from webhook_deliveries d
-    join webhook_endpoints w on w.id = d.endpoint_id
-    left join in_flight f on f.endpoint_id = d.endpoint_id
-    where d.status = 'pending' and d.next_attempt_at <= clock_timestamp()
-      and (d.lease_until is null or d.lease_until < clock_timestamp())
-      and (w.status = 'enabled' or w.deleted_at is not null)
+    select c.id, c.next_attempt_at,
+           e.busy + row_number() over (partition by e.id order by c.next_attempt_at) as place
+    from endpoint e
+    cross join lateral (
+        select d.id, d.next_attempt_at from webhook_deliveries d
+        where d.endpoint_id = e.id and d.status = 'pending'
+          and d.next_attempt_at <= clock_timestamp()
+          and (d.lease_until is null or d.lease_until < clock_timestamp())
+        order by d.next_attempt_at
+        limit greatest($3 - e.busy, 0)
+    ) c
 ), chosen as (
-    select id from due where place <= $3 order by place, next_attempt_at limit $1
+    select d.ctid as row from webhook_deliveries d
+    where d.id in (select id from due order by place, next_attempt_at limit $1)
+      and d.status = 'pending' and (d.lease_until is null or d.lease_until < clock_timestamp())
+    for update skip locked
 )
 update webhook_deliveries d
 set lease_until = clock_timestamp() + make_interval(secs => $2), updated_at = clock_timestamp()
 from chosen, events e, webhook_endpoints w
-where d.id = chosen.id and e.id = d.event_id and w.id = d.endpoint_id
-  and d.status = 'pending' and (d.lease_until is null or d.lease_until < clock_timestamp())
+where d.ctid = chosen.row and e.id = d.event_id and w.id = d.endpoint_id
 returning d.id, d.attempt_count, d.retry_base, d.endpoint_id, w.url,
           array_remove(array[w.secret, case when w.previous_secret_expires_at > clock_timestamp()
                                             then w.previous_secret end], null) as secrets,
@@ -119,6 +145,8 @@ returning id, workspace_id, livemode;
 -- After a batch of attempts ($1 endpoint, $2 succeeded, one pair per attempt): an endpoint
 -- with a success is healthy again; one with only failures has been failing since its first
 -- failed attempt, and is disabled once that is $3 seconds ago. Answers those disabled now.
+-- Only endpoints whose health changes are written (and locked, in id order), so a healthy
+-- endpoint's attempts never wait for, or hold up, a claim for it.
 with outcome as (
     select endpoint_id, bool_or(succeeded) as ok
     from unnest($1::text[], $2::boolean[]) as o(endpoint_id, succeeded)
@@ -130,6 +158,10 @@ with outcome as (
     from webhook_endpoints w
     join outcome o on o.endpoint_id = w.id
     where w.deleted_at is null
+      and (o.ok <> (w.failing_since is null)
+           or (not o.ok and w.status = 'enabled'
+               and w.failing_since <= clock_timestamp() - make_interval(secs => $3)))
+    order by w.id
     for update of w
 )
 update webhook_endpoints w
