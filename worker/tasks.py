@@ -59,6 +59,16 @@ async def enqueue_deliveries(ctx: dict[str, Any], owed: int, delay: float = 0.0)
         await queue.enqueue("deliver", **options)
 
 
+async def wake_deliveries(ctx: dict[str, Any], owed: int) -> None:
+    """New deliveries are due: this process's pump, when it is running, claims them at once
+    (no job round trip through Redis); otherwise delivery jobs start a pump."""
+    pump: DeliveryPump | None = ctx.get("pump")
+    if pump is not None and pump.running:
+        pump.poke()
+    else:
+        await enqueue_deliveries(ctx, owed)
+
+
 async def relay(ctx: dict[str, Any]) -> int:
     """Fan new events out to their endpoints and queue the deliveries, until none are left.
 
@@ -69,7 +79,7 @@ async def relay(ctx: dict[str, Any]) -> int:
         async with transaction(ctx["pool"]) as conn:
             claimed, delivery_ids = await fan_out(conn, RELAY_BATCH)
         if delivery_ids:
-            await enqueue_deliveries(ctx, len(delivery_ids))
+            await wake_deliveries(ctx, len(delivery_ids))
         total += len(delivery_ids)
         if claimed < RELAY_BATCH:
             return total
