@@ -170,9 +170,8 @@ async def settle(
                  outcome.status_code or outcome.error, status)
     endpoints = [row["endpoint_id"] for row in rows]
     succeeded = [outcome.succeeded for outcome in outcomes]
-    await conn.execute(queries["deliveries.record_attempts"], *columns)
-    health = await conn.fetch(queries["deliveries.endpoint_health"], endpoints, succeeded,
-                              settings.webhook_disable_after)
+    health = await conn.fetch(queries["deliveries.settle_attempts"], *columns, endpoints,
+                              succeeded, settings.webhook_disable_after)
     disabled = [row for row in health if row["disable"]]
     if gone:
         disabled += await conn.fetch(queries["deliveries.disable_endpoints"], gone)

@@ -110,9 +110,14 @@ returning d.id, d.attempt_count, d.retry_base, d.endpoint_id, w.url,
           'event' as object, e.id as event_id, e.display_id, e.type, e.livemode,
           api_timestamp(e.created_at) as created_at, e.data::text as data;
 
--- name: record_attempts
+-- name: settle_attempts
 -- Log a batch of attempts and settle each delivery: its new status, and for a retry the
--- seconds until the next try.
+-- seconds until the next try. Then each endpoint's health ($8 endpoint, $9 succeeded, one
+-- pair per attempt): an endpoint with a success is healthy again; one with only failures has
+-- been failing since its first failed attempt, and is disabled once that is $10 seconds ago.
+-- Only endpoints whose health changes are written (and locked, in id order), so a healthy
+-- endpoint's attempts never wait for, or hold up, a claim for it. Answers those written, with
+-- whether each is disabled now.
 with outcome as (
     select * from unnest($1::text[], $2::integer[], $3::integer[], $4::text[], $5::text[],
                          $6::text[], $7::float8[])
@@ -120,15 +125,39 @@ with outcome as (
 ), attempt as (
     insert into webhook_attempts (delivery_id, status_code, latency_ms, error, response_body)
     select delivery_id, status_code, latency_ms, error, response_body from outcome
+), settled as (
+    update webhook_deliveries d
+    set status = o.status, attempt_count = d.attempt_count + 1, lease_until = null,
+        next_attempt_at = case when o.status = 'pending'
+                               then clock_timestamp() + make_interval(secs => o.delay)
+                               else d.next_attempt_at end,
+        updated_at = clock_timestamp()
+    from outcome o
+    where d.id = o.delivery_id
+), health as (
+    select endpoint_id, bool_or(succeeded) as ok
+    from unnest($8::text[], $9::boolean[]) as o(endpoint_id, succeeded)
+    group by endpoint_id
+), decided as (
+    select w.id, h.ok,
+           not h.ok and w.status = 'enabled'
+             and w.failing_since <= clock_timestamp() - make_interval(secs => $10) as disable
+    from webhook_endpoints w
+    join health h on h.endpoint_id = w.id
+    where w.deleted_at is null
+      and (h.ok <> (w.failing_since is null)
+           or (not h.ok and w.status = 'enabled'
+               and w.failing_since <= clock_timestamp() - make_interval(secs => $10)))
+    order by w.id
+    for update of w
 )
-update webhook_deliveries d
-set status = o.status, attempt_count = d.attempt_count + 1, lease_until = null,
-    next_attempt_at = case when o.status = 'pending'
-                           then clock_timestamp() + make_interval(secs => o.delay)
-                           else d.next_attempt_at end,
-    updated_at = clock_timestamp()
-from outcome o
-where d.id = o.delivery_id;
+update webhook_endpoints w
+set failing_since = case when d.ok then null else coalesce(w.failing_since, clock_timestamp()) end,
+    status = case when d.disable then 'disabled' else w.status end,
+    updated_at = case when d.disable then clock_timestamp() else w.updated_at end
+from decided d
+where w.id = d.id
+returning w.id, w.workspace_id, w.livemode, d.disable;
 
 -- name: abandon
 -- Settle deliveries whose endpoint was disabled or deleted meanwhile, without an attempt.
@@ -140,37 +169,6 @@ where id = any($1::text[]);
 update webhook_endpoints set status = 'disabled', updated_at = clock_timestamp()
 where id = any($1::text[]) and status = 'enabled' and deleted_at is null
 returning id, workspace_id, livemode;
-
--- name: endpoint_health
--- After a batch of attempts ($1 endpoint, $2 succeeded, one pair per attempt): an endpoint
--- with a success is healthy again; one with only failures has been failing since its first
--- failed attempt, and is disabled once that is $3 seconds ago. Answers those disabled now.
--- Only endpoints whose health changes are written (and locked, in id order), so a healthy
--- endpoint's attempts never wait for, or hold up, a claim for it.
-with outcome as (
-    select endpoint_id, bool_or(succeeded) as ok
-    from unnest($1::text[], $2::boolean[]) as o(endpoint_id, succeeded)
-    group by endpoint_id
-), decided as (
-    select w.id, o.ok,
-           not o.ok and w.status = 'enabled'
-             and w.failing_since <= clock_timestamp() - make_interval(secs => $3) as disable
-    from webhook_endpoints w
-    join outcome o on o.endpoint_id = w.id
-    where w.deleted_at is null
-      and (o.ok <> (w.failing_since is null)
-           or (not o.ok and w.status = 'enabled'
-               and w.failing_since <= clock_timestamp() - make_interval(secs => $3)))
-    order by w.id
-    for update of w
-)
-update webhook_endpoints w
-set failing_since = case when d.ok then null else coalesce(w.failing_since, clock_timestamp()) end,
-    status = case when d.disable then 'disabled' else w.status end,
-    updated_at = case when d.disable then clock_timestamp() else w.updated_at end
-from decided d
-where w.id = d.id
-returning w.id, w.workspace_id, w.livemode, d.disable;
 
 -- name: select
 -- Deliveries as served (attempts are added separately); the last column is the list cursor.
