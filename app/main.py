@@ -12,7 +12,7 @@ from litestar import Litestar, Request, Router
 from app.core.db import check_columns, create_pool
 from app.core.logs import flush_request_lines
 from app.core.principal import Principal
-from app.events.routes import events_router
+from app.events.routes import events_router, list_event_types_handler
 from app.http.auth import FailedLookups, KeyCache, authenticate
 from app.http.edge import with_deadline
 from app.http.errors import EXCEPTION_HANDLERS
@@ -65,7 +65,8 @@ def create_app(settings: Settings, layers: Layers = Layers()) -> Litestar:
 
     authenticated = Router(
         path="/",
-        route_handlers=[*(resource_router(r) for r in RESOURCES), events_router, webhook_routes],
+        route_handlers=[*(resource_router(r) for r in RESOURCES), events_router,
+                        list_event_types_handler, webhook_routes],
         before_request=authenticate if layers.fixed_principal is None
         else _run_as(layers.fixed_principal),
     )

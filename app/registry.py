@@ -11,18 +11,38 @@ from app.contacts.resource import contacts
 from app.customers.resource import customers
 from app.events.schemas import Event
 from app.onboardings.resource import onboardings
-from app.resources.model import Resource
+from app.resources.model import EventKind, Resource
 from app.webhooks.resource import webhook_endpoints
 from app.webhooks.schemas import WebhookAttempt, WebhookDelivery
 
 RESOURCES: tuple[Resource, ...] = (customers, contacts, onboardings, webhook_endpoints)
 
 EVENT_ACTIONS = ("created", "updated", "deleted")
-EVENT_TYPES = tuple(
-    f"{resource.object}.{action}"
-    for resource in RESOURCES if resource.emits_events
-    for action in EVENT_ACTIONS
-)
+_ACTION_DESCRIPTIONS = {
+    "created": "A {name} was created.",
+    "updated": "A {name} changed; data.previous_attributes holds the old values of the fields "
+               "that changed.",
+    "deleted": "A {name} was deleted (objects deleted with their parent get their own event).",
+}
+
+
+def _event_kinds(resource: Resource) -> tuple[EventKind, ...]:
+    name = resource.object.replace("_", " ")
+    crud = tuple(EventKind(action, _ACTION_DESCRIPTIONS[action].format(name=name))
+                 for action in EVENT_ACTIONS) if resource.emits_events else ()
+    return crud + resource.extra_events
+
+
+# event type -> (the resource whose object it carries, what it means), in registry order
+EVENT_KINDS: dict[str, tuple[Resource, EventKind]] = {
+    f"{resource.object}.{kind.action}": (resource, kind)
+    for resource in RESOURCES for kind in _event_kinds(resource)
+}
+EVENT_TYPES = tuple(EVENT_KINDS)
+# types delivered only to the endpoint they are about (webhook_endpoint.test)
+SUBJECT_ONLY_EVENT_TYPES = tuple(t for t, (_, kind) in EVENT_KINDS.items() if kind.to_subject_only)
+# resources whose objects events carry
+EVENT_RESOURCES = tuple(dict.fromkeys(resource for resource, _ in EVENT_KINDS.values()))
 # `customer.*` and friends: what event filters accept besides exact types and `*`
 EVENT_FAMILIES = tuple(sorted({event_type.split(".")[0] + ".*" for event_type in EVENT_TYPES}))
 # every object type that counts its own display_ids (a workspace gets a sequence for each)

@@ -32,6 +32,10 @@ class Settings:
     # the only ports a webhook URL may name in production; outside production any port is
     # accepted, so loopback receivers on ephemeral ports work in tests and under `make dev`
     webhook_allowed_ports: tuple[int, ...] = field(default=DEFAULT_WEBHOOK_PORTS)
+    # an endpoint whose every attempt has failed for this long is disabled by the service
+    webhook_disable_after: float = 5 * 24 * 3600.0
+    # attempts in flight to one endpoint at once: a slow receiver cannot take every slot
+    webhook_endpoint_concurrency: int = 10
     log_level: str = "INFO"
     # per API key, shared by all API processes through Redis; 0 turns the limit off
     rate_limit_per_second: float = 1000.0
@@ -78,6 +82,9 @@ class Settings:
             webhook_retry_schedule=_schedule(env.get("PIVOTAL_WEBHOOK_RETRY_SCHEDULE")),
             webhook_timeout=_number(env, "PIVOTAL_WEBHOOK_TIMEOUT", 15.0),
             webhook_allowed_ports=_ports(env.get("PIVOTAL_WEBHOOK_ALLOWED_PORTS")),
+            webhook_disable_after=_number(env, "PIVOTAL_WEBHOOK_DISABLE_AFTER", 5 * 24 * 3600.0),
+            webhook_endpoint_concurrency=max(
+                1, int(_number(env, "PIVOTAL_WEBHOOK_ENDPOINT_CONCURRENCY", 10))),
             log_level=env.get("PIVOTAL_LOG_LEVEL", "INFO").upper(),
             rate_limit_per_second=_number(env, "PIVOTAL_RATE_LIMIT_PER_SECOND", 1000.0),
             rate_limit_burst=int(_number(env, "PIVOTAL_RATE_LIMIT_BURST", 2000)),

@@ -1,8 +1,10 @@
-"""The webhook scenario: commit→receiver latency at a sustained event rate, and deliveries per
-second draining a backlog to a fast receiver on loopback.
+"""The webhook scenarios: commit→receiver latency at a sustained event rate, deliveries per
+second draining a backlog to a fast receiver on loopback, fan-out of each event to 100
+endpoints, and a fast endpoint's latency while 20 slow (1 s) endpoints are busy.
 
     .venv/bin/python -m bench.webhooks
     WEBHOOK_RATE=200 WEBHOOK_SECONDS=10 WEBHOOK_BACKLOG=2000 WEBHOOK_ENDPOINTS=5 ...
+    WEBHOOK_FANOUT_ENDPOINTS=100 WEBHOOK_FANOUT_EVENTS=20 WEBHOOK_SLOW_ENDPOINTS=20 ...
 
 The API (`pivotal serve --workers 2`), one `pivotal worker` and the receiver (bench/receiver.py,
 its own process) share the box with PostgreSQL and Redis. Latency is measured from the moment
@@ -58,9 +60,13 @@ def _arrivals(path: Path) -> dict[str, float]:
 async def _paced_writes(client: httpx.AsyncClient, rate: float, seconds: float) -> dict[str, float]:
     """POST customers open-loop at `rate` a second; object id -> when its response arrived."""
     committed: dict[str, float] = {}
+    # at most this many requests open at once: past ~100 queued requests httpx's pool spends
+    # its CPU scanning its queue, and on a busy box the client then falls behind the API
+    open_requests = asyncio.Semaphore(64)
 
     async def one(i: int) -> None:
-        response = await client.post("/customers", json={"name": f"w{i}"})
+        async with open_requests:
+            response = await client.post("/customers", json={"name": f"w{i}"})
         if response.status_code == 201:
             committed[response.json()["id"]] = time.time()
 
@@ -116,6 +122,58 @@ async def _throughput(client, database_url: str, start_worker, backlog: int) -> 
     return {"deliveries": total, "seconds": elapsed, "per_second": total / elapsed, "worker": worker}
 
 
+def _lines(path: Path) -> int:
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+async def _endpoints(client, url: str, count: int) -> list[str]:
+    ids = []
+    for _ in range(count):
+        response = await client.post("/webhook_endpoints", json={"url": url, "enabled_events": ["*"]})
+        ids.append(response.json()["id"])
+    return ids
+
+
+async def _disable(client, ids: list[str]) -> None:
+    for endpoint_id in ids:
+        await client.patch(f"/webhook_endpoints/{endpoint_id}", json={"status": "disabled"})
+
+
+async def _fan_out(client, receiver_url: str, arrivals: Path, start_worker, endpoints: int,
+                   events: int) -> dict:
+    """One event to `endpoints` endpoints, then a burst of `events`: deliveries per second."""
+    ids = await _endpoints(client, receiver_url, endpoints)
+    worker = start_worker()
+    await asyncio.sleep(2)  # the worker is listening
+    started = time.monotonic()
+    await client.post("/customers", json={"name": "fan-out"})
+    await _wait_for(lambda: _lines(arrivals) >= endpoints, 60)
+    one_event = time.monotonic() - started
+    started = time.monotonic()
+    await asyncio.gather(*(client.post("/customers", json={"name": f"f{i}"}) for i in range(events)))
+    await _wait_for(lambda: _lines(arrivals) >= endpoints * (events + 1), 120)
+    elapsed = time.monotonic() - started
+    stop_server(worker)
+    await _disable(client, ids)
+    delivered = _lines(arrivals) - endpoints
+    return {"endpoints": endpoints, "events": events, "one_event_seconds": one_event,
+            "deliveries": delivered, "seconds": elapsed, "per_second": delivered / elapsed}
+
+
+async def _beside_slow(client, fast_url: str, fast_arrivals: Path, slow_url: str,
+                       start_worker, slow_endpoints: int, rate: float, seconds: float) -> dict:
+    """A fast endpoint's commit→receiver latency while `slow_endpoints` endpoints, answering
+    after 1 s each, receive the same events."""
+    ids = await _endpoints(client, slow_url, slow_endpoints)
+    ids += await _endpoints(client, fast_url, 1)
+    worker = start_worker()
+    await asyncio.sleep(2)
+    result = await _latency(client, fast_arrivals, rate, seconds)
+    stop_server(worker)
+    await _disable(client, ids)
+    return {"slow_endpoints": slow_endpoints, "rate": rate, "seconds": seconds, **result}
+
+
 async def _run(database_url: str, redis_url: str, key: str) -> dict:
     rate, seconds = _setting("WEBHOOK_RATE", 200), _setting("WEBHOOK_SECONDS", 10)
     backlog, endpoints = int(_setting("WEBHOOK_BACKLOG", 2000)), int(_setting("WEBHOOK_ENDPOINTS", 5))
@@ -128,6 +186,18 @@ async def _run(database_url: str, redis_url: str, key: str) -> dict:
     receiver_port, api_port = free_port(), free_port()
     receiver = spawn("receiver", [sys.executable, "-m", "bench.receiver", "--port",
                                    str(receiver_port), "--out", str(arrivals)], env)
+    # the fan-out and slow-endpoint scenarios get receivers of their own: their own counts
+    fanout_arrivals, fast_arrivals = OUT_DIR / "webhook-fanout.txt", OUT_DIR / "webhook-fast.txt"
+    for path in (fanout_arrivals, fast_arrivals, OUT_DIR / "webhook-slow.txt"):
+        path.unlink(missing_ok=True)
+    fanout_port, fast_port, slow_port = free_port(), free_port(), free_port()
+    fanout_receiver = spawn("receiver-fanout", [sys.executable, "-m", "bench.receiver", "--port",
+                                                str(fanout_port), "--out", str(fanout_arrivals)], env)
+    fast_receiver = spawn("receiver-fast", [sys.executable, "-m", "bench.receiver", "--port",
+                                            str(fast_port), "--out", str(fast_arrivals)], env)
+    slow_receiver = spawn("receiver-slow", [sys.executable, "-m", "bench.receiver", "--port",
+                                            str(slow_port), "--out", str(OUT_DIR / "webhook-slow.txt"),
+                                            "--delay", "1"], env)
     api_argv = [pivotal, "serve", "--port", str(api_port), "--workers", "2"]
     try:
         with running_server("webhooks-api", api_argv, env, api_port, "/api/v1/health") as api:
@@ -146,14 +216,29 @@ async def _run(database_url: str, redis_url: str, key: str) -> dict:
                     client, database_url, lambda: spawn("webhooks-worker-2", [pivotal, "worker"], env),
                     backlog)
                 stop_server(throughput.pop("worker"))
+                ids = (await client.get("/webhook_endpoints", params={"limit": 100})).json()["data"]
+                await _disable(client, [e["id"] for e in ids])
+                fan_out = await _fan_out(
+                    client, f"http://127.0.0.1:{fanout_port}/hooks", fanout_arrivals, lambda: spawn("webhooks-worker-3", [pivotal, "worker"], env),
+                    int(_setting("WEBHOOK_FANOUT_ENDPOINTS", 100)),
+                    int(_setting("WEBHOOK_FANOUT_EVENTS", 20)))
+                slow_url = f"http://127.0.0.1:{slow_port}/hooks"
+                beside_slow = await _beside_slow(
+                    client, f"http://127.0.0.1:{fast_port}/hooks", fast_arrivals, slow_url,
+                    lambda: spawn("webhooks-worker-4", [pivotal, "worker"], env),
+                    int(_setting("WEBHOOK_SLOW_ENDPOINTS", 20)),
+                    _setting("WEBHOOK_SLOW_RATE", 20), _setting("WEBHOOK_SLOW_SECONDS", 10))
     finally:
-        stop_server(receiver)
+        for server in (receiver, fanout_receiver, fast_receiver, slow_receiver):
+            stop_server(server)
     return {"rate": rate, "seconds": seconds, "backlog": backlog, "endpoints": endpoints,
-            "latency": latency, "throughput": throughput}
+            "latency": latency, "throughput": throughput, "fan_out": fan_out,
+            "beside_slow": beside_slow}
 
 
 def _write(results: dict, source: str) -> str:
     latency, throughput = results["latency"], results["throughput"]
+    fan_out, slow = results["fan_out"], results["beside_slow"]
     text = f"""# Webhook benchmark
 
 Generated by `python -m bench.webhooks` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; services: {source}.
@@ -167,8 +252,14 @@ on loopback (bench/receiver.py), PostgreSQL and Redis on the same 2-core box.
 | events written / delivered in that run | {latency['events']} / {latency['arrived']} |
 | backlog drained: deliveries ({results['backlog']} events × {results['endpoints']} endpoints) | {throughput['deliveries']} in {throughput['seconds']:.1f} s |
 | deliveries per second (one worker) | {throughput['per_second']:.0f} |
+| fan-out: one event to {fan_out['endpoints']} endpoints, commit → last arrival | {fan_out['one_event_seconds'] * 1000:.0f} ms |
+| fan-out: {fan_out['events']} events × {fan_out['endpoints']} endpoints, deliveries per second | {fan_out['per_second']:.0f} ({fan_out['deliveries']} in {fan_out['seconds']:.1f} s) |
+| fast endpoint beside {slow['slow_endpoints']} slow (1 s) endpoints, {slow['rate']:g} events/s for {slow['seconds']:g} s: p50 | {slow['p50']:.0f} ms |
+| fast endpoint beside slow endpoints: p99 | {slow['p99']:.0f} ms |
+| events written / delivered to the fast endpoint in that run | {slow['events']} / {slow['arrived']} |
 
-Targets (issue 5): p99 commit→receiver ≤ 250 ms at 200 events/s; ≥ 1,000 deliveries/s.
+Targets: p99 commit→receiver ≤ 250 ms at 200 events/s; ≥ 1,000 deliveries/s (issue 5); a fast
+endpoint's p99 ≤ 250 ms while 20 slow endpoints are busy (webhooks, second round).
 """
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(text)

@@ -240,6 +240,7 @@ CREATE TABLE public.webhook_deliveries (
     lease_until timestamp with time zone,
     created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
     updated_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    retry_base integer DEFAULT 0 NOT NULL,
     CONSTRAINT webhook_deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'succeeded'::text, 'failed'::text])))
 );
 
@@ -261,6 +262,9 @@ CREATE TABLE public.webhook_endpoints (
     created_at timestamp with time zone NOT NULL,
     updated_at timestamp with time zone NOT NULL,
     deleted_at timestamp with time zone,
+    previous_secret text,
+    previous_secret_expires_at timestamp with time zone,
+    failing_since timestamp with time zone,
     CONSTRAINT webhook_endpoints_status_check CHECK ((status = ANY (ARRAY['enabled'::text, 'disabled'::text])))
 );
 
@@ -605,10 +609,28 @@ CREATE INDEX webhook_attempts_delivery_idx ON public.webhook_attempts USING btre
 CREATE INDEX webhook_deliveries_due_idx ON public.webhook_deliveries USING btree (next_attempt_at) WHERE (status = 'pending'::text);
 
 --
+-- Name: webhook_deliveries_endpoint_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_endpoint_due_idx ON public.webhook_deliveries USING btree (endpoint_id, next_attempt_at) WHERE (status = 'pending'::text);
+
+--
 -- Name: webhook_deliveries_event_idx; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX webhook_deliveries_event_idx ON public.webhook_deliveries USING btree (event_id);
+
+--
+-- Name: webhook_deliveries_failed_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_failed_idx ON public.webhook_deliveries USING btree (endpoint_id, updated_at) WHERE (status = 'failed'::text);
+
+--
+-- Name: webhook_deliveries_leased_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_leased_idx ON public.webhook_deliveries USING btree (endpoint_id) WHERE (lease_until IS NOT NULL);
 
 --
 -- Name: webhook_deliveries_once_key; Type: INDEX; Schema: public; Owner: -
@@ -728,4 +750,6 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261126120300'),
     ('20261126120400'),
     ('20261201120000'),
-    ('20261201130000');
+    ('20261201130000'),
+    ('20261210120000'),
+    ('20261211120000');

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +40,12 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     port: int = 0
     refusing: bool = False
+    # serve https with this context; the server names clients asked for (SNI) are kept
+    tls: ssl.SSLContext | None = None
+    server_names: list[str | None] = field(default_factory=list)
+    # requests being answered now, and the most there ever were at once
+    in_flight: int = 0
+    max_in_flight: int = 0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -48,19 +55,28 @@ class Receiver:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hooks"
 
+    def _enter(self) -> int:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            return len(self.received)
+
+    def _leave(self, received: Received) -> None:
+        with self._lock:
+            self.in_flight -= 1
+            self.received.append(received)
+
     def start(self) -> Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", "0")))
-                with receiver._lock:
-                    count = len(receiver.received)
+                count = receiver._enter()
                 status, headers, reply, delay = receiver.answer(count)
                 if delay:
                     time.sleep(delay)
-                with receiver._lock:
-                    receiver.received.append(Received(dict(self.headers), body, time.time()))
+                receiver._leave(Received(dict(self.headers), body, time.time()))
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -81,6 +97,9 @@ class Receiver:
 
         self._server = Server(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
+        if self.tls is not None:
+            self.tls.sni_callback = lambda sock, name, context: self.server_names.append(name)
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self

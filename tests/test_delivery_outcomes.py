@@ -39,7 +39,7 @@ def answering(receivers: list[Receiver], status: int, headers: dict[str, str], d
 
 
 async def attempt(http, url: str, **overrides):
-    return await post_event(http, settings(**overrides), url, "whsec_dGVzdA==", "evt_1", b"{}")
+    return await post_event(http, settings(**overrides), url, ["whsec_dGVzdA=="], "evt_1", b"{}")
 
 
 # the receiver writes latin-1: these characters put the UTF-8 bytes of "²" and "①" on the wire

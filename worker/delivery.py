@@ -16,11 +16,16 @@ import asyncpg
 import msgspec
 
 from app.core.db import queries
+from app.core.principal import Principal
 from app.core.validation import ascii_int
+from app.events.repo import append_event
 from app.events.schemas import Event
 from app.http.responses import encode
+from app.resources import repo
 from app.settings import Settings
 from app.webhooks import signing, urls
+from app.webhooks.resource import webhook_endpoints
+from worker.resolver import check_literal_host
 
 log = logging.getLogger("pivotal.webhooks")
 RESPONSE_KEEP_BYTES = 1024
@@ -90,24 +95,26 @@ async def _read_capped(response: aiohttp.ClientResponse) -> str:
 
 
 async def post_event(
-    http: aiohttp.ClientSession, settings: Settings, url: str, secret: str, event_id: str,
+    http: aiohttp.ClientSession, settings: Settings, url: str, secrets: list[str], event_id: str,
     body: bytes,
 ) -> Outcome:
-    """POST the exact bytes, signed per Standard Webhooks; redirects are not followed.
+    """POST the exact bytes, signed per Standard Webhooks with every live secret; redirects
+    are not followed. In production the connection goes only to addresses that passed the
+    public-address check (worker/resolver.py).
 
-    The caller holds one of the HTTP client's connection slots, so the timeout measures the
-    receiver, never a wait for a free connection."""
+    The caller holds one of the worker's HTTP slots, so the timeout measures the receiver,
+    never a wait for a free connection."""
     timestamp = int(time.time())
     headers = {
         "content-type": "application/json",
         "webhook-id": event_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": signing.sign(secret, event_id, timestamp, body),
+        "webhook-signature": signing.signature_header(secrets, event_id, timestamp, body),
         "user-agent": "Pivotal-Webhooks/1",
     }
     started = time.monotonic()
     try:
-        await urls.check_url(url, settings)
+        check_literal_host(url, settings)
         async with asyncio.timeout(settings.webhook_timeout):
             async with http.post(url, data=body, headers=headers, allow_redirects=False) as response:
                 text = await _read_capped(response)
@@ -143,52 +150,18 @@ def _ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
 
-def _event_body(row: asyncpg.Record) -> bytes:
+def event_body(row: asyncpg.Record) -> bytes:
     """The event exactly as the feed serves it: the bytes that are signed and sent."""
     fields = (row["object"], row["event_id"], row["display_id"], row["type"], row["livemode"],
               row["created_at"], msgspec.Raw(row["data"].encode()))
     return encode(Event(*fields))
 
 
-async def _post_in_slot(
-    slots: asyncio.Semaphore, http: aiohttp.ClientSession, settings: Settings, row: asyncpg.Record,
-    body: bytes,
-) -> Outcome:
-    async with slots:
-        return await post_event(http, settings, row["url"], row["secret"], row["event_id"], body)
-
-
-async def deliver_batch(
-    pool: asyncpg.Pool,
-    http: aiohttp.ClientSession,
-    slots: asyncio.Semaphore,
-    settings: Settings,
-    limit: int,
-) -> tuple[int, float | None]:
-    """Claim up to `limit` due deliveries, attempt them all at once, record every outcome.
-
-    Returns how many were claimed and the seconds until the earliest retry it scheduled.
-    """
-    claimed = await pool.fetch(queries["deliveries.claim"], limit, lease_seconds(settings))
-    log.debug("claimed %d deliveries", len(claimed))
-    if not claimed:
-        return 0, None
-    live = [row for row in claimed if row["endpoint_enabled"]]
-    gone = [row["id"] for row in claimed if not row["endpoint_enabled"]]
-    if gone:
-        await pool.execute(queries["deliveries.abandon"], gone)
-    bodies: dict[str, bytes] = {}
-    for row in live:
-        if row["event_id"] not in bodies:
-            bodies[row["event_id"]] = _event_body(row)
-    outcomes = await asyncio.gather(*(
-        _post_in_slot(slots, http, settings, row, bodies[row["event_id"]]) for row in live
-    ))
-    delays = await settle(pool, settings, live, outcomes)
-    return len(claimed), min(delays, default=None)
-
-
 def _next_state(settings: Settings, attempts_made: int, outcome: Outcome) -> tuple[str, float | None]:
+    """The delivery's status after this attempt, and the seconds until the next one.
+
+    `attempts_made` counts this attempt in the current schedule (a recovered delivery starts
+    the schedule again)."""
     if outcome.succeeded:
         return "succeeded", None
     if outcome.status_code == 410:
@@ -198,14 +171,17 @@ def _next_state(settings: Settings, attempts_made: int, outcome: Outcome) -> tup
 
 
 async def settle(
-    pool: asyncpg.Pool, settings: Settings, rows: list[asyncpg.Record], outcomes: list[Outcome]
+    conn: asyncpg.Connection, settings: Settings, rows: list[asyncpg.Record],
+    outcomes: list[Outcome],
 ) -> list[float]:
-    """Record a batch of attempts and each delivery's new state in one statement (and
-    disable endpoints that answered 410); returns the retry delays it scheduled."""
+    """Record a batch of attempts and each delivery's new state in one statement, track each
+    endpoint's health, and disable (with a webhook_endpoint.disabled event) endpoints that
+    answered 410 or have failed for too long, in the caller's transaction; returns the retry
+    delays it scheduled."""
     columns: list[list] = [[], [], [], [], [], [], []]
     delays, gone = [], []
     for row, outcome in zip(rows, outcomes, strict=True):
-        status, delay = _next_state(settings, row["attempt_count"] + 1, outcome)
+        status, delay = _next_state(settings, row["attempt_count"] + 1 - row["retry_base"], outcome)
         values = (row["id"], outcome.status_code, outcome.latency_ms, outcome.error,
                   outcome.response_body, status, delay or 0.0)
         for column, value in zip(columns, values, strict=True):
@@ -216,8 +192,22 @@ async def settle(
             gone.append(row["endpoint_id"])
         log.info("delivery %s attempt %d: %s %s", row["id"], row["attempt_count"] + 1,
                  outcome.status_code or outcome.error, status)
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(queries["deliveries.record_attempts"], *columns)
-        if gone:
-            await conn.execute(queries["deliveries.disable_endpoints"], gone)
+    endpoints = [row["endpoint_id"] for row in rows]
+    succeeded = [outcome.succeeded for outcome in outcomes]
+    health = await conn.fetch(queries["deliveries.settle_attempts"], *columns, endpoints,
+                              succeeded, settings.webhook_disable_after)
+    disabled = [row for row in health if row["disable"]]
+    if gone:
+        disabled += await conn.fetch(queries["deliveries.disable_endpoints"], gone)
+    for row in disabled:
+        await announce_disabled(conn, row)
     return delays
+
+
+async def announce_disabled(conn: asyncpg.Connection, row: asyncpg.Record) -> None:
+    """Record webhook_endpoint.disabled in the feed (and for the endpoints that want it)."""
+    principal = Principal("worker", row["workspace_id"], row["livemode"])
+    endpoint = webhook_endpoints.render(
+        await repo.fetch(conn, webhook_endpoints, principal, row["id"]))
+    log.warning("webhook endpoint %s disabled", endpoint.id)
+    await append_event(conn, principal, "webhook_endpoint.disabled", endpoint)

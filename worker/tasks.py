@@ -6,6 +6,7 @@ only delays a delivery: the sweep finds it again once its lease has lapsed.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -14,30 +15,32 @@ from saq import Queue
 
 from app.core.db import queries, transaction
 from app.webhooks.fanout import fan_out
-from worker import delivery
+from worker.pump import CLAIM_BATCH, DeliveryPump
 
 log = logging.getLogger("pivotal.worker")
 RELAY_BATCH = 500
 PRUNE_BATCH = 5000
 EVENT_RETENTION_DAYS = 30
 
-# deliveries claimed and attempted together by one job
-DELIVERY_BATCH = 25
-# at most this many delivery jobs queued by one sweep or relay (each loops until nothing is
-# due): together they keep about as many attempts in flight as the worker has HTTP slots
-MAX_PARALLEL_BATCHES = 6
+# at most this many delivery jobs queued at once by one sweep or relay: each worker process
+# runs one pump (worker/pump.py), and a job that finds its process's pump running just wakes
+# it, so a few jobs are enough to start the pumps of idle workers too
+MAX_DELIVERY_JOBS = 4
+# a pump run stops claiming after this long and hands on to a fresh job, so no job outlives
+# its timeout while deliveries keep arriving
+PUMP_RUN_SECONDS = 30
 
 
 # SAQ's defaults are wrong for us: a job's timeout of 10 s is shorter than a slow receiver,
-# and retries=1 means a job that raised is never run again. A delivery job may take the
-# whole HTTP timeout (its attempts run concurrently) plus its database work; SAQ retries it
-# only for our own failures (a database blip): the HTTP outcomes are settled in PostgreSQL,
-# and rows it claimed but could not settle come back when their lease ends. No heartbeat:
-# the job timeout bounds it.
+# and retries=1 means a job that raised is never run again. A delivery job claims for up to
+# PUMP_RUN_SECONDS, then lets its last attempts finish (one HTTP timeout) and settles them;
+# SAQ retries it only for our own failures (a database blip): the HTTP outcomes are settled
+# in PostgreSQL, and rows it claimed but could not settle come back when their lease ends.
+# No heartbeat: the job timeout bounds it.
 def delivery_job_options(ctx: dict[str, Any]) -> dict[str, Any]:
     settings = ctx["settings"]
-    return {"timeout": int(settings.webhook_timeout) + 15, "retries": 3, "retry_delay": 1.0,
-            "retry_backoff": True, "ttl": 600}
+    return {"timeout": PUMP_RUN_SECONDS + int(settings.webhook_timeout) + 15, "retries": 3,
+            "retry_delay": 1.0, "retry_backoff": True, "ttl": 600}
 
 
 async def enqueue_deliveries(ctx: dict[str, Any], owed: int, delay: float = 0.0) -> None:
@@ -52,8 +55,18 @@ async def enqueue_deliveries(ctx: dict[str, Any], owed: int, delay: float = 0.0)
         due = time.time() + delay
         await queue.enqueue("deliver", key=f"deliver:{int(due)}", scheduled=due, **options)
         return
-    for _ in range(min(MAX_PARALLEL_BATCHES, -(-owed // DELIVERY_BATCH))):
+    for _ in range(min(MAX_DELIVERY_JOBS, -(-owed // CLAIM_BATCH))):
         await queue.enqueue("deliver", **options)
+
+
+async def wake_deliveries(ctx: dict[str, Any], owed: int) -> None:
+    """New deliveries are due: this process's pump, when it is running, claims them at once
+    (no job round trip through Redis); otherwise delivery jobs start a pump."""
+    pump: DeliveryPump | None = ctx.get("pump")
+    if pump is not None and pump.running:
+        pump.poke()
+    else:
+        await enqueue_deliveries(ctx, owed)
 
 
 async def relay(ctx: dict[str, Any]) -> int:
@@ -66,28 +79,33 @@ async def relay(ctx: dict[str, Any]) -> int:
         async with transaction(ctx["pool"]) as conn:
             claimed, delivery_ids = await fan_out(conn, RELAY_BATCH)
         if delivery_ids:
-            await enqueue_deliveries(ctx, len(delivery_ids))
+            await wake_deliveries(ctx, len(delivery_ids))
         total += len(delivery_ids)
         if claimed < RELAY_BATCH:
             return total
 
 
 async def deliver(ctx: dict[str, Any]) -> int:
-    """Attempt due deliveries a batch at a time until none is left; failures are retried on
-    the schedule, by a job queued for when the earliest one is due."""
-    attempted, earliest = 0, None
-    while True:
-        claimed, delay = await delivery.deliver_batch(
-            ctx["pool"], ctx["http"], ctx["http_slots"], ctx["settings"], DELIVERY_BATCH
-        )
-        attempted += claimed
-        if delay is not None:
-            earliest = delay if earliest is None else min(earliest, delay)
-        if claimed < DELIVERY_BATCH:
-            break
-    if earliest is not None:
-        await enqueue_deliveries(ctx, 1, earliest)
-    return attempted
+    """Run this process's delivery pump until nothing is due, or wake it if it is running.
+    Failures are retried on the schedule, by a job queued for when each is due."""
+    pump: DeliveryPump = ctx["pump"]
+    if pump.running:
+        pump.poke()
+        return 0
+    stopping = ctx["worker"].event if "worker" in ctx else asyncio.Event()
+    run = await pump.run(stopping, PUMP_RUN_SECONDS)
+    if run.cut_short:
+        await enqueue_deliveries(ctx, 1)
+    return run.claimed
+
+
+def new_pump(ctx: dict[str, Any]) -> DeliveryPump:
+    """The process's pump; a retry it schedules becomes a delivery job due at that time."""
+
+    async def schedule_retry(delay: float) -> None:
+        await enqueue_deliveries(ctx, 1, delay)
+
+    return DeliveryPump(ctx["pool"], ctx["http"], ctx["settings"], schedule_retry)
 
 
 async def sweep(ctx: dict[str, Any]) -> int:

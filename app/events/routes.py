@@ -1,12 +1,13 @@
-"""The change feed: GET /events and GET /events/{id}."""
+"""The change feed (GET /events and GET /events/{id}) and the catalogue of event types."""
 
 from __future__ import annotations
 
 from litestar import Request, Response, Router, get
 from litestar.params import FromPath
 
-from app.core.errors import InvalidRequest
-from app.core.pagination import list_page
+from app.core.errors import InvalidRequest, ParameterUnknown
+from app.core.pagination import ListPage, list_page
+from app.events.catalog import event_types
 from app.events.repo import get_event, list_events
 from app.events.schemas import Event
 from app.http.auth import principal_of
@@ -47,3 +48,12 @@ async def get_event_handler(request: Request, reference: FromPath[str]) -> Respo
 events_router = Router(
     path="/events", route_handlers=[list_events_handler, get_event_handler], tags=["events"]
 )
+
+
+@get("/event_types")
+async def list_event_types_handler(request: Request) -> Response:
+    """Every event type, with what it means and an example event in the caller's mode."""
+    for name in request.query_params:  # one short page: nothing to filter or page
+        raise ParameterUnknown(f"Received unknown parameter: {name}", field=name)
+    types = list(event_types(principal_of(request).livemode))
+    return json_response(ListPage("list", types, False, None))

@@ -125,6 +125,14 @@ async def read_body(request: Request, kind: type[T]) -> T:
     return decode_json(raw, kind)
 
 
+async def read_optional_body(request: Request, kind: type[T]) -> T:
+    """Like read_body, but a request with no body at all means `kind`'s defaults (an action
+    such as rotating a secret needs no parameters)."""
+    if not (await request.body()).strip() and "content-type" not in request.headers:
+        return decode_json(b"{}", kind)
+    return await read_body(request, kind)
+
+
 def parse_timestamp(raw: str, field: str) -> datetime:
     """An ISO 8601 timestamp (UTC when it names no offset); 400 on `field` otherwise."""
     try:

@@ -82,8 +82,15 @@ def pin_objects(components: dict[str, Any], resources: tuple[Resource, ...]) -> 
             for name, table in resource.expand.items():
                 properties[name] = {"anyOf": [properties[name],
                                               {"$ref": REF.format(name=tables[table].read.__name__)}]}
-    for name, kind in (("WebhookDelivery", "webhook_delivery"), ("WebhookAttempt", "webhook_attempt")):
+    from app.openapi.webhooks import OBJECTS
+
+    for name, kind in OBJECTS.items():
         components[name]["properties"]["object"] = {"const": kind}
+    components["EventType"]["properties"]["example"] = {"$ref": REF.format(name="Event")}
+    components["EventType"]["properties"]["type"] = components["Event"]["properties"]["type"]
+    components["Recover"]["properties"]["since"] = {
+        "type": "string", "format": "date-time",
+        "description": "Deliveries that ended failed at or after this time are queued again"}
     deleted = components["Deleted"]["properties"]
     deleted["object"], deleted["deleted"] = {"const": "deleted"}, {"const": True}
     health = components["Health"]["properties"]
@@ -92,5 +99,5 @@ def pin_objects(components: dict[str, Any], resources: tuple[Resource, ...]) -> 
     data = components["Event"]["properties"]["data"]["properties"]
     data["object"] = {"oneOf": [
         {"$ref": f"#/components/schemas/{r.read.__name__}"}
-        for r in resources if r.emits_events
+        for r in resources if r.emits_events or r.extra_events
     ]}

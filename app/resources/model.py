@@ -22,6 +22,17 @@ class Derived(NamedTuple):
 NO_DERIVED = Derived({}, {})
 
 
+class EventKind(NamedTuple):
+    """An event a resource emits besides created/updated/deleted (`<object>.<action>`)."""
+
+    action: str
+    description: str
+    # delivered only to the object it is about (a webhook endpoint's test), never fanned out
+    to_subject_only: bool = False
+    # what the event's object always shows (field, value): its example has them too
+    sets: tuple[tuple[str, Any], ...] = ()
+
+
 class Hooks:
     """A resource's own write rules. Defaults do nothing.
 
@@ -117,6 +128,8 @@ class Resource:
     hooks: Hooks = field(default_factory=Hooks)
     # whether writes append events to the outbox (webhook endpoints are configuration)
     emits_events: bool = True
+    # events beyond created/updated/deleted, emitted by the resource's own operations
+    extra_events: tuple[EventKind, ...] = ()
     # what the create call answers, when it shows more than reads do (a one-time secret)
     created_read: type[msgspec.Struct] | None = None
     parent: Resource | None = None

@@ -11,6 +11,7 @@ import asyncpg
 
 from app.core.db import queries
 from app.core.ids import new_id
+from app.registry import SUBJECT_ONLY_EVENT_TYPES
 
 INSERT_ATTEMPTS = 8
 
@@ -48,7 +49,8 @@ async def fan_out(conn: asyncpg.Connection, batch: int) -> tuple[int, list[str]]
     if not events:
         return 0, []
     event_ids = [event["id"] for event in events]
-    matches = await conn.fetch(queries["deliveries.matching_endpoints"], event_ids, True)
+    matches = await conn.fetch(queries["deliveries.matching_endpoints"], event_ids, True,
+                              list(SUBJECT_ONLY_EVENT_TYPES))
     delivery_ids = await record_deliveries(conn, matches)
     await conn.execute(queries["deliveries.mark_fanned_out"], event_ids)
     return len(events), delivery_ids
@@ -56,7 +58,8 @@ async def fan_out(conn: asyncpg.Connection, batch: int) -> tuple[int, list[str]]
 
 async def redeliver(conn: asyncpg.Connection, event_id: str) -> list[str]:
     """Fresh deliveries of one event to every endpoint that matches it now."""
-    matches = await conn.fetch(queries["deliveries.matching_endpoints"], [event_id], False)
+    matches = await conn.fetch(queries["deliveries.matching_endpoints"], [event_id], False,
+                              list(SUBJECT_ONLY_EVENT_TYPES))
     delivery_ids = await record_deliveries(conn, matches, redelivery=True)
     if delivery_ids:
         await conn.execute("select pg_notify('pivotal_deliveries', '')")

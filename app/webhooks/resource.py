@@ -6,7 +6,7 @@ import msgspec
 
 from app.core.errors import InvalidRequest
 from app.resources.filters import Filter, choice_filter
-from app.resources.model import Hooks, Resource
+from app.resources.model import NO_DERIVED, Derived, EventKind, Hooks, Resource
 from app.webhooks import signing, urls
 from app.webhooks.schemas import (
     WebhookEndpoint,
@@ -50,6 +50,17 @@ class WebhookEndpointHooks(Hooks):
             requested["enabled_events"] = enabled_events(requested["enabled_events"])
         return requested
 
+    def derived(self, current, new):
+        # enabled again: its failures so far no longer count towards disabling it
+        if new.get("status") == "enabled":
+            return Derived({"failing_since": None}, {})
+        return NO_DERIVED
+
+    async def after_write(self, conn, principal, obj, previous):
+        # what it is still owed becomes deliverable: wake the worker (on commit)
+        if previous is not None and previous.status != "enabled" and obj.status == "enabled":
+            await conn.execute("select pg_notify('pivotal_deliveries', '')")
+
     def created_view(self, obj, values):
         fields = msgspec.structs.asdict(obj)
         return WebhookEndpointWithSecret(**fields, secret=values["secret"])
@@ -72,6 +83,14 @@ webhook_endpoints = Resource(
     unique_fields=(),
     filters=(Filter("status", "status", choice_filter("enabled", "disabled")),),
     hooks=WebhookEndpointHooks(),
+    # its own writes are configuration, not events; the service's actions on it are
     emits_events=False,
+    extra_events=(
+        EventKind("test", "Sent by POST /webhook_endpoints/{id}/test to that endpoint only; "
+                  "data.object is the endpoint.", to_subject_only=True),
+        EventKind("disabled", "The service disabled an endpoint: every delivery to it failed "
+                  "for PIVOTAL_WEBHOOK_DISABLE_AFTER (5 days by default), or it answered 410 "
+                  "Gone. data.object is the endpoint as disabled.", sets=(("status", "disabled"),)),
+    ),
     created_read=WebhookEndpointWithSecret,
 )

@@ -1,7 +1,11 @@
-"""Webhook routes beyond plain CRUD: an endpoint's deliveries, and redelivering an event."""
+"""Webhook routes beyond plain CRUD: an endpoint's deliveries, its secret rotation, test
+events and recovery, and redelivering an event."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import msgspec
 from litestar import Request, Response, Router, get, post
 from litestar.params import FromPath
 
@@ -9,12 +13,29 @@ from app.core.pagination import ListPage, list_page
 from app.events.repo import get_event
 from app.http.auth import principal_of
 from app.http.idempotency import idempotent_post
-from app.http.parsing import parse_list_params
+from app.http.parsing import parse_list_params, parse_timestamp, read_optional_body
 from app.http.responses import json_response
 from app.resources import repo
+from app.webhooks import operations
 from app.webhooks.deliveries import get_deliveries, list_deliveries
 from app.webhooks.fanout import redeliver
 from app.webhooks.resource import webhook_endpoints
+
+# how long a rotated-out secret keeps signing: 0 (at once) to 7 days, 24 hours by default
+MAX_SECRET_OVERLAP = 7 * 24 * 3600
+Overlap = Annotated[int, msgspec.Meta(ge=0, le=MAX_SECRET_OVERLAP)]
+
+
+class RotateSecret(msgspec.Struct, forbid_unknown_fields=True):
+    expire_previous_in: Overlap = 24 * 3600
+
+
+class SendTest(msgspec.Struct, forbid_unknown_fields=True):
+    pass
+
+
+class Recover(msgspec.Struct, forbid_unknown_fields=True):
+    since: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 
 
 @get("/webhook_endpoints/{reference:str}/deliveries")
@@ -41,6 +62,43 @@ async def redeliver_handler(request: Request, reference: FromPath[str]) -> Respo
     return await idempotent_post(request, principal, write, status=200)
 
 
+@post("/webhook_endpoints/{reference:str}/rotate_secret", status_code=200)
+async def rotate_secret_handler(request: Request, reference: FromPath[str]) -> Response:
+    """A new signing secret, shown only in this answer; the previous one keeps signing beside
+    it for `expire_previous_in` seconds."""
+    body = await read_optional_body(request, RotateSecret)
+    principal = principal_of(request)
+    return await idempotent_post(
+        request, principal,
+        lambda conn: operations.rotate_secret(conn, principal, reference, body.expire_previous_in),
+        status=200)
+
+
+@post("/webhook_endpoints/{reference:str}/test", status_code=200)
+async def send_test_handler(request: Request, reference: FromPath[str]) -> Response:
+    """Send a webhook_endpoint.test event to this endpoint only; answers its delivery."""
+    await read_optional_body(request, SendTest)
+    principal = principal_of(request)
+    return await idempotent_post(
+        request, principal, lambda conn: operations.send_test_event(conn, principal, reference),
+        status=200)
+
+
+@post("/webhook_endpoints/{reference:str}/recover", status_code=200)
+async def recover_handler(request: Request, reference: FromPath[str]) -> Response:
+    """Queue a fresh attempt of every delivery to this endpoint that ended failed since
+    `since`; a second call queues nothing more."""
+    body = await read_optional_body(request, Recover)
+    since = parse_timestamp(body.since, "since")
+    principal = principal_of(request)
+    return await idempotent_post(
+        request, principal, lambda conn: operations.recover(conn, principal, reference, since),
+        status=200)
+
+
 webhook_routes = Router(
-    path="/", route_handlers=[list_deliveries_handler, redeliver_handler], tags=["webhooks"]
+    path="/",
+    route_handlers=[list_deliveries_handler, redeliver_handler, rotate_secret_handler,
+                    send_test_handler, recover_handler],
+    tags=["webhooks"],
 )

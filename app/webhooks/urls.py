@@ -110,3 +110,17 @@ async def check_url(url: str, settings: Settings) -> None:
         if not is_public(ipaddress.ip_address(info[4][0])):
             raise UnsafeUrl("url must resolve to public addresses only (not loopback, private, "
                             "link-local, shared, reserved, multicast or metadata)")
+
+
+def check_resolved(host: str, addresses: list[str]) -> None:
+    """Raise UnsafeUrl unless `host` and every address it resolved to may receive webhooks.
+
+    The worker's resolver (worker/resolver.py) calls this on the one lookup it makes for a
+    connection, and the connection goes to those addresses only: no second lookup can swap in
+    an internal address between the check and the connect."""
+    if host in _METADATA_HOSTS:
+        raise UnsafeUrl("url points at a cloud metadata service")
+    for address in addresses:
+        if not is_public(ipaddress.ip_address(address)):
+            raise UnsafeUrl("url must resolve to public addresses only (not loopback, private, "
+                            "link-local, shared, reserved, multicast or metadata)")

@@ -16,3 +16,12 @@ select :id, :workspace_id, :livemode,
        :url, :enabled_events, :description, :status, :metadata, :secret, now.ts, now.ts
 from (select clock_timestamp() as ts) as now
 on conflict (workspace_id, livemode, created_at) do nothing
+
+-- name: rotate_secret
+-- A new signing secret; the current one keeps signing beside it for $5 seconds (an older
+-- previous secret stops at once).
+update webhook_endpoints
+set previous_secret = secret,
+    previous_secret_expires_at = clock_timestamp() + make_interval(secs => $5),
+    secret = $4, updated_at = clock_timestamp()
+where workspace_id = $1 and livemode = $2 and id = $3 and deleted_at is null;

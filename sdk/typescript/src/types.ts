@@ -119,6 +119,36 @@ export interface WebhookEndpoint {
   updatedAt: string;
 }
 
+export interface EventData {
+  object: Customer | Contact | Onboarding | WebhookEndpoint;
+  previousAttributes?: Record<string, unknown> | null;
+}
+
+export interface Event {
+  object: "event";
+  id: string;
+  displayId: number;
+  type: string;
+  livemode: boolean;
+  createdAt: string;
+  data: EventData;
+}
+
+export interface EventType {
+  object: "event_type";
+  type: string;
+  description: string;
+  example: Event;
+}
+
+/** What POST /webhook_endpoints/{id}/recover queued. */
+export interface WebhookRecovery {
+  object: "webhook_recovery";
+  webhookEndpoint: string;
+  since: string;
+  deliveriesQueued: number;
+}
+
 /** The new endpoint with its signing secret, shown this once; an idempotent replay (with
     Idempotent-Replayed: true) answers the endpoint without `secret`. */
 export interface WebhookEndpointWithSecret {
@@ -137,22 +167,16 @@ export interface WebhookEndpointWithSecret {
   secret?: string | null;
 }
 
-export interface EventData {
-  object: Customer | Contact | Onboarding;
-  previousAttributes?: Record<string, unknown> | null;
-}
-
-export interface Event {
-  object: "event";
-  id: string;
-  displayId: number;
-  type: string;
-  livemode: boolean;
-  createdAt: string;
-  data: EventData;
-}
-
 // ---- request bodies: create and update parameters -----------------------------------------
+
+export interface RotateSecretParams {
+  expirePreviousIn?: number;
+}
+
+export interface RecoverParams {
+  /** Deliveries that ended failed at or after this time are queued again */
+  since: string | Date;
+}
 
 export interface CustomerCreateParams {
   name: string;
@@ -303,7 +327,7 @@ export interface ListEventsParams {
   limit?: number;
   cursor?: string | Date;
   order?: "desc" | "asc";
-  type?: "customer.created" | "customer.updated" | "customer.deleted" | "contact.created" | "contact.updated" | "contact.deleted" | "onboarding.created" | "onboarding.updated" | "onboarding.deleted" | "*" | "contact.*" | "customer.*" | "onboarding.*";
+  type?: "customer.created" | "customer.updated" | "customer.deleted" | "contact.created" | "contact.updated" | "contact.deleted" | "onboarding.created" | "onboarding.updated" | "onboarding.deleted" | "webhook_endpoint.test" | "webhook_endpoint.disabled" | "*" | "contact.*" | "customer.*" | "onboarding.*" | "webhook_endpoint.*";
 }
 
 export interface ListWebhookDeliveriesParams {

@@ -151,6 +151,45 @@ class WebhookEndpoint(msgspec.Struct, kw_only=True, tag_field='object', tag='web
         return 'webhook_endpoint'
 
 
+class EventData(msgspec.Struct, kw_only=True):
+    object: Customer | Contact | Onboarding | WebhookEndpoint
+    previous_attributes: dict[str, Any] | None = None
+
+
+class Event(msgspec.Struct, kw_only=True, tag_field='object', tag='event'):
+    id: str
+    display_id: int
+    type: str
+    livemode: bool
+    created_at: str
+    data: EventData
+
+    @property
+    def object(self) -> Literal['event']:
+        return 'event'
+
+
+class EventType(msgspec.Struct, kw_only=True, tag_field='object', tag='event_type'):
+    type: str
+    description: str
+    example: Event
+
+    @property
+    def object(self) -> Literal['event_type']:
+        return 'event_type'
+
+
+class WebhookRecovery(msgspec.Struct, kw_only=True, tag_field='object', tag='webhook_recovery'):
+    """What POST /webhook_endpoints/{id}/recover queued."""
+    webhook_endpoint: str
+    since: str
+    deliveries_queued: int
+
+    @property
+    def object(self) -> Literal['webhook_recovery']:
+        return 'webhook_recovery'
+
+
 class WebhookEndpointWithSecret(msgspec.Struct, kw_only=True, tag_field='object', tag='webhook_endpoint'):
     """The new endpoint with its signing secret, shown this once; an idempotent replay (with
     Idempotent-Replayed: true) answers the endpoint without `secret`."""
@@ -171,38 +210,30 @@ class WebhookEndpointWithSecret(msgspec.Struct, kw_only=True, tag_field='object'
         return 'webhook_endpoint'
 
 
-class EventData(msgspec.Struct, kw_only=True):
-    object: Customer | Contact | Onboarding
-    previous_attributes: dict[str, Any] | None = None
-
-
-class Event(msgspec.Struct, kw_only=True, tag_field='object', tag='event'):
-    id: str
-    display_id: int
-    type: str
-    livemode: bool
-    created_at: str
-    data: EventData
-
-    @property
-    def object(self) -> Literal['event']:
-        return 'event'
-
-
 OBJECT_TYPES: dict[str, type[msgspec.Struct]] = {
     'deleted': Deleted,
     'health': Health,
     'webhook_delivery': WebhookDelivery,
     'webhook_attempt': WebhookAttempt,
+    'event_type': EventType,
+    'event': Event,
     'customer': Customer,
     'contact': Contact,
     'onboarding': Onboarding,
     'webhook_endpoint': WebhookEndpoint,
-    'event': Event,
+    'webhook_recovery': WebhookRecovery,
 }
 
 
 # ---- request bodies: create and update parameters -----------------------------------------
+
+
+class RotateSecretParams(TypedDict, total=False):
+    expire_previous_in: int
+
+
+class RecoverParams(TypedDict, total=False):
+    since: Required[datetime.datetime | str]
 
 
 class CustomerCreateParams(TypedDict, total=False):
@@ -337,7 +368,7 @@ class ListEventsParams(TypedDict, total=False):
     limit: int
     cursor: datetime.datetime | str
     order: Literal['desc', 'asc']
-    type: Literal['customer.created', 'customer.updated', 'customer.deleted', 'contact.created', 'contact.updated', 'contact.deleted', 'onboarding.created', 'onboarding.updated', 'onboarding.deleted', '*', 'contact.*', 'customer.*', 'onboarding.*']
+    type: Literal['customer.created', 'customer.updated', 'customer.deleted', 'contact.created', 'contact.updated', 'contact.deleted', 'onboarding.created', 'onboarding.updated', 'onboarding.deleted', 'webhook_endpoint.test', 'webhook_endpoint.disabled', '*', 'contact.*', 'customer.*', 'onboarding.*', 'webhook_endpoint.*']
 
 
 class ListWebhookDeliveriesParams(TypedDict, total=False):
