@@ -55,9 +55,11 @@ def body_operations(document: dict) -> list[tuple[str, str, dict]]:
 
 
 def with_invalid_utf8(example: dict) -> bytes:
-    """The example as JSON, its first string value starting with a byte UTF-8 never has."""
+    """The example as JSON, its first string value (its first key, for a body of numbers only)
+    starting with a byte UTF-8 never has."""
     raw = json.dumps(example).encode()
-    at = raw.index(b'": "') + len(b'": "')
+    marker = b'": "' if b'": "' in raw else b'{"'
+    at = raw.index(marker) + len(marker)
     return raw[:at] + b"\xff" + raw[at:]
 
 

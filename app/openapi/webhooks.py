@@ -27,7 +27,8 @@ OBJECTS = {"WebhookDelivery": "webhook_delivery", "WebhookAttempt": "webhook_att
 
 
 def _action(operation_id: str, summary: str, answer: dict[str, Any], body: dict | None,
-            errors: tuple[int, ...], example: dict | None = None) -> dict[str, Any]:
+            errors: tuple[int, ...], example: dict | None = None,
+            body_required: bool = True) -> dict[str, Any]:
     """A POST on one endpoint: Idempotency-Key honoured, 200 with `answer`."""
     operation: dict[str, Any] = {
         "operationId": operation_id, "tags": ["webhook_endpoints"], "summary": summary,
@@ -36,7 +37,7 @@ def _action(operation_id: str, summary: str, answer: dict[str, Any], body: dict 
                       **error_responses(errors)},
     }
     if body is not None:
-        operation["requestBody"] = {"required": example is not None,
+        operation["requestBody"] = {"required": body_required,
                                     "content": json_body(body, example)}
     return {"parameters": [id_parameter("webhook endpoint")], "post": operation}
 
@@ -58,7 +59,8 @@ def paths() -> dict[str, Any]:
             "rotate_webhook_secret",
             "A new signing secret, shown only here; the previous one keeps signing beside it "
             f"for expire_previous_in seconds (0 to {MAX_SECRET_OVERLAP}, default 86400)",
-            ref(WebhookEndpointWithSecret), ref(RotateSecret), (400, 404, 409, 413, 415)),
+            ref(WebhookEndpointWithSecret), ref(RotateSecret), (400, 404, 409, 413, 415),
+            example={"expire_previous_in": 3600}, body_required=False),
         "/webhook_endpoints/{id}/test": _action(
             "send_webhook_test_event",
             "Send a webhook_endpoint.test event to this endpoint only; answers its delivery",
