@@ -20,7 +20,7 @@ from app.main import create_app
 from app.resources import repo
 from app.settings import Settings
 from devtools.devstack import free_port
-from tests.conftest import make_settings
+from tests.conftest import make_settings, service_env
 from tests.test_errors import assert_error
 
 
@@ -65,7 +65,7 @@ async def wait_until_serving(base: str, server: subprocess.Popen) -> None:
 
 def start_server(database_url: str, redis_url: str, port: int, workers: int = 1) -> subprocess.Popen:
     """`pivotal serve`, its log lines on a pipe."""
-    env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, PIVOTAL_ENV="test")
+    env = service_env(database_url, redis_url, PIVOTAL_ENV="test")
     return subprocess.Popen(
         [sys.executable, "-m", "app.ops.cli", "serve", "--port", str(port), "--workers", str(workers)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -22,7 +22,7 @@ from standardwebhooks.webhooks import Webhook
 
 from app.core.db import init_connection
 from app.main import create_app
-from tests.conftest import Workspace, make_settings, new_workspace
+from tests.conftest import Workspace, make_settings, new_workspace, service_env
 from tests.receiver import Receiver
 
 FAST_RETRIES = "0.2,0.4,0.6"
@@ -88,8 +88,8 @@ async def stack(databases, servers) -> AsyncIterator[Stack]:
     redis = aioredis.Redis.from_url(redis_url)
     await redis.flushdb()
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=5, init=init_connection)
-    env = dict(
-        os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, PIVOTAL_ENV="test",
+    env = service_env(
+        database_url, redis_url, PIVOTAL_ENV="test",
         PIVOTAL_WEBHOOK_RETRY_SCHEDULE=FAST_RETRIES, PIVOTAL_WEBHOOK_TIMEOUT="1",
     )
     app = create_app(make_settings(database_url, redis_url))

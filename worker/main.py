@@ -14,7 +14,7 @@ import redis.exceptions
 import uvloop
 from saq import CronJob, Queue, Worker
 
-from app.core.db import create_pool
+from app.core.db import check_session, connect_direct, create_pool
 from app.settings import Settings
 from worker import tasks
 
@@ -39,7 +39,8 @@ async def _listen(ctx: dict[str, Any]) -> None:
 
     while True:
         try:
-            conn = await asyncpg.connect(ctx["settings"].database_url)
+            # LISTEN holds a session: never through a transaction pooler
+            conn = await connect_direct(ctx["settings"])
         except (OSError, asyncpg.PostgresError) as exc:
             log.warning("cannot listen for events (%s); retrying", exc)
             await asyncio.sleep(1)
@@ -83,7 +84,7 @@ async def _enqueue_on_wake(
 def queue_name(settings: Settings) -> str:
     """One queue per database: two deployments sharing a Redis must not take each other's
     jobs (a job only knows how to find its work in its own database)."""
-    database = urlsplit(settings.database_url).path.lstrip("/") or "postgres"
+    database = urlsplit(settings.direct_url).path.lstrip("/") or "postgres"
     return f"{QUEUE_PREFIX}:{database}"
 
 
@@ -95,6 +96,8 @@ def worker_settings(settings: Settings) -> dict[str, Any]:
         ctx["settings"] = settings
         ctx["queue"] = queue
         ctx["pool"] = await create_pool(settings, min_size=2, max_size=10)
+        async with ctx["pool"].acquire() as conn:
+            await check_session(conn)
         # aiohttp, not httpx: posting to a receiver with 100 connections open, httpx spent
         # ~2.4 ms of CPU per request against aiohttp's ~0.08 ms (measured on this box)
         ctx["http"] = aiohttp.ClientSession(

@@ -20,7 +20,7 @@ import pytest
 
 from app.core.db import init_connection
 from devtools.devstack import free_port
-from tests.conftest import Workspace, new_workspace
+from tests.conftest import Workspace, new_workspace, service_env
 from tests.test_bounded import start_server, wait_until_serving
 
 
@@ -49,9 +49,9 @@ class Api:
 
     def start_worker(self) -> subprocess.Popen:
         """`pivotal worker` on this API's database, retrying failed deliveries fast."""
-        env = dict(os.environ, DATABASE_URL=self.database_url, REDIS_URL=self.redis_url,
-                   PIVOTAL_ENV="test", PIVOTAL_WEBHOOK_RETRY_SCHEDULE="0.2,0.4",
-                   PIVOTAL_WEBHOOK_TIMEOUT="2")
+        env = service_env(self.database_url, self.redis_url,
+                          PIVOTAL_ENV="test", PIVOTAL_WEBHOOK_RETRY_SCHEDULE="0.2,0.4",
+                          PIVOTAL_WEBHOOK_TIMEOUT="2")
         return subprocess.Popen([sys.executable, "-m", "app.ops.cli", "worker"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
