@@ -52,12 +52,14 @@ lint: install
 		$(BIN)/python -m compileall -q $(wildcard app worker tests sdk examples); \
 	fi
 
-# the HTTP scenarios against their two ceilings, webhook latency and throughput, then the
-# backfill (batch upserts against single POSTs)
+# the HTTP scenarios against their two ceilings, webhook latency and throughput, the backfill
+# (batch upserts against single POSTs), then PostgreSQL transactions per request and GET/POST
+# through PgBouncer beside direct (bench/RESULTS-pooler.md; without pgbouncer, the count only)
 bench: install
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.webhooks
 	$(BIN)/python -m bench.backfill
+	$(BIN)/python -m bench.pooler
 
 soak: install
 	$(BIN)/python -m bench.soak
