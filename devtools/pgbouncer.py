@@ -49,6 +49,9 @@ default_pool_size = 20
 # stays under PostgreSQL's max_connections
 server_idle_timeout = 10
 max_user_connections = 60
+# after a refused server login PgBouncer refuses its clients this long (Debian: 15 s); a
+# database that comes back is then served again within 2 s
+server_login_retry = 2
 logfile = {folder}/pgbouncer.log
 pidfile = {folder}/pgbouncer.pid
 """

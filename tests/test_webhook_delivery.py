@@ -76,6 +76,17 @@ class Stack:
             created.append(response.json())
         return created
 
+    async def wait_until_listening(self, workers: int = 1) -> None:
+        """Until `workers` workers hold their LISTEN sessions: from then on a commit wakes one."""
+        for _ in range(1200):
+            listening = await self.pool.fetchval(
+                "select count(*) from pg_stat_activity where datname = current_database()"
+                " and query ilike 'listen%pivotal_deliveries%'")
+            if listening >= workers:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError("the worker never listened")
+
     async def event_ids(self, type_filter: str = "customer.created") -> set[str]:
         rows = await self.pool.fetch("select id from events where type = $1", type_filter)
         return {row["id"] for row in rows}
@@ -131,7 +142,7 @@ async def test_created_customer_reaches_the_receiver_signed(stack):
     receiver = stack.receiver()
     endpoint = await stack.endpoint(receiver.url)
     stack.start_worker()
-    await asyncio.sleep(1.5)  # the worker is up and listening
+    await stack.wait_until_listening()
     customer = (await stack.customers(1))[0]
     elapsed = await wait_until(lambda: receiver.received, 5, "the delivery")
     assert elapsed < 1.0, f"delivery took {elapsed:.2f}s"
@@ -154,7 +165,7 @@ async def test_endpoint_filtered_to_onboardings_receives_no_customer_events(stac
         headers=stack.workspace.live,
     )
     await wait_until(lambda: len(everything.received) == 2, 10, "both events at the catch-all")
-    await wait_until(lambda: onboardings_only.received, 5, "the onboarding event")
+    await wait_until(lambda: onboardings_only.received, 30, "the onboarding event")
     await asyncio.sleep(0.5)
     assert [r.event["type"] for r in onboardings_only.received] == ["onboarding.created"]
 
@@ -212,7 +223,7 @@ async def test_gone_disables_the_endpoint_and_redirects_are_not_followed(stack):
     stack.start_worker()
     await stack.customers(1)
     await wait_until(lambda: len(redirecting.received) == 2, 10, "a retry after the redirect")
-    await wait_until(lambda: gone.received, 5, "the 410")
+    await wait_until(lambda: gone.received, 30, "the 410")
     await asyncio.sleep(0.5)
     assert len(gone.received) == 1
     endpoint = await stack.client.get(
@@ -302,7 +313,7 @@ async def test_redeliver_queues_a_fresh_delivery(stack):
     endpoint = await stack.endpoint(receiver.url)
     stack.start_worker()
     await stack.customers(1)
-    await wait_until(lambda: receiver.received, 5, "the first delivery")
+    await wait_until(lambda: receiver.received, 30, "the first delivery")
     event_id = receiver.received[0].headers["webhook-id"]
     response = await stack.client.post(
         f"/events/{event_id}/redeliver", headers=stack.workspace.live
@@ -311,7 +322,7 @@ async def test_redeliver_queues_a_fresh_delivery(stack):
     fresh = response.json()["data"]
     assert [d["webhook_endpoint"] for d in fresh] == [endpoint["id"]]
     assert fresh[0]["redelivery"] is True
-    await wait_until(lambda: len(receiver.received) == 2, 5, "the redelivery")
+    await wait_until(lambda: len(receiver.received) == 2, 30, "the redelivery")
     assert receiver.received[1].headers["webhook-id"] == event_id
 
 
@@ -343,7 +354,7 @@ async def test_sigterm_lets_the_delivery_in_flight_finish(stack):
     receiver = stack.receiver(slow)
     endpoint = await stack.endpoint(receiver.url)
     worker = stack.start_worker(PIVOTAL_WEBHOOK_TIMEOUT="3")
-    await asyncio.sleep(1.5)  # listening
+    await stack.wait_until_listening()
     await stack.customers(1)
     await asyncio.sleep(0.7)  # the POST is now waiting on the slow receiver
     assert receiver.received == []
