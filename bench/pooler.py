@@ -12,6 +12,7 @@ Writes bench/RESULTS-pooler.md. Needs wrk, and pgbouncer for part 2 (skipped wit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -24,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
+import psutil
 from litestar.testing import AsyncTestClient
 
 from app.main import create_app
@@ -73,15 +75,17 @@ async def _feed(client, auth, i):
     return await client.get("/events?order=asc&limit=10", headers=auth)
 
 
+# (label, request, auth cache seconds): a cached key costs no lookup; the uncached kind shows
+# what the lookup adds (once per key per PIVOTAL_AUTH_CACHE_SECONDS in each API process)
 KINDS: list[tuple[str, Call, float]] = [
-    ("GET /customers/{display_id}", _get_display, 5.0),
+    ("GET /customers/{display_id}", _get_display, 3600.0),
     ("GET /customers/{display_id}, key not cached", _get_display, 0.0),
-    ("GET /customers?limit=10", _list, 5.0),
-    ("GET /events?order=asc (feed tail)", _feed, 5.0),
-    ("POST /customers", _post, 5.0),
-    ("POST /customers with Idempotency-Key", _post_idempotent, 5.0),
-    ("PATCH /customers/{display_id}", _patch, 5.0),
-    ("POST /customers/batch (100 items)", _batch, 5.0),
+    ("GET /customers?limit=10", _list, 3600.0),
+    ("GET /events?order=asc (feed tail)", _feed, 3600.0),
+    ("POST /customers", _post, 3600.0),
+    ("POST /customers with Idempotency-Key", _post_idempotent, 3600.0),
+    ("PATCH /customers/{display_id}", _patch, 3600.0),
+    ("POST /customers/batch (100 items)", _batch, 3600.0),
 ]
 
 
@@ -107,6 +111,8 @@ async def _count(server_url: str, settings: Settings, key: str, call: Call, n: i
     before = await _transactions(server_url, NAME)
     auth = {"Authorization": f"Bearer {key}"}
     async with AsyncTestClient(create_app(settings), base_url="http://bench.local/api/v1") as client:
+        # the key's first lookup (and its caching) belongs to both counts, so it cancels out
+        await _get_display(client, auth, 0)
         for i in range(n):
             response = await call(client, auth, i)
             assert response.status_code < 300, response.text
@@ -142,14 +148,46 @@ def _wrk_script(kind: str, key: str) -> Path:
     return path
 
 
-def _wrk(wrk: str, script: Path, port: int) -> tuple[float, float, float, int]:
+def _wrk(wrk: str, script: Path, port: int) -> tuple[float, float, float, int, int]:
     out = subprocess.run([wrk, "-t", "1", "-c", str(CONNECTIONS), "-d", f"{SECONDS}s", "--latency",
                           "-s", str(script), f"http://127.0.0.1:{port}"],
                          capture_output=True, text=True, check=True).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])
+    requests = int(re.search(r"(\d+) requests in", out)[1])
     latency = {m[1]: _ms(m[2], m[3]) for m in re.finditer(r"\s(50|99)%\s+([\d.]+)(us|ms|s)", out)}
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return rate, latency["50"], latency["99"], int(errors[1]) if errors else 0
+    return rate, latency["50"], latency["99"], int(errors[1]) if errors else 0, requests
+
+
+def _cpu(processes: list[psutil.Process]) -> float:
+    """CPU seconds (user + system) the processes have used so far."""
+    total = 0.0
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def _backends(database: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend on `database` (its process title names it)."""
+    used = {}
+    for process in psutil.process_iter(["cmdline"]):
+        title = " ".join(process.info["cmdline"] or [])
+        if title.startswith("postgres:") and f" {database} " in title:
+            used[process.pid] = _cpu([process])
+    return used
+
+
+def _measure(wrk: str, kind: str, key: str, server, bouncer: list[psutil.Process]) -> tuple:
+    """wrk's figures, with the API workers', PgBouncer's and PostgreSQL's CPU µs per request."""
+    workers = server.workers()
+    before = _cpu(workers), _cpu(bouncer), _backends(NAME)
+    rate, p50, p99, errors, requests = _wrk(wrk, _wrk_script(kind, key), server.port)
+    backends = _backends(NAME)
+    postgres = sum(used - before[2].get(pid, 0.0) for pid, used in backends.items())
+    per_request = [(_cpu(workers) - before[0]), (_cpu(bouncer) - before[1]), postgres]
+    return rate, p50, p99, errors, *(seconds / requests * 1e6 for seconds in per_request)
 
 
 def _ms(value: str, unit: str) -> float:
@@ -161,6 +199,7 @@ async def direct_and_pooled(database_url: str, redis_url: str, key: str) -> list
     results: dict[tuple[str, str], list[tuple]] = {}
     pivotal = [sys.executable, "-m", "app.ops.cli", "serve", "--workers", "2"]
     with pgbouncer.running(database_url) as pooler:
+        bouncer = [psutil.Process(int((pooler.folder / "pgbouncer.pid").read_text()))]
         envs = {"direct": server_env(database_url, redis_url),
                 "PgBouncer": {**server_env(pooler.url(database_url), redis_url),
                               "DATABASE_DIRECT_URL": database_url,
@@ -171,15 +210,14 @@ async def direct_and_pooled(database_url: str, redis_url: str, key: str) -> list
                 env = {**envs[mode], "PIVOTAL_RATE_LIMIT_PER_SECOND": "0"}
                 port = free_port()
                 argv = [*pivotal, "--port", str(port)]
-                with running_server(f"pooler-{mode}", argv, env, port, "/api/v1/health"):
+                with running_server(f"pooler-{mode}", argv, env, port,
+                                    "/api/v1/health") as server:
                     for kind in ("get", "post"):
                         results.setdefault((kind, mode), []).append(
-                            _wrk(wrk, _wrk_script(kind, key), port))
-    rows = []
-    for (kind, mode), runs in results.items():
-        median = sorted(runs)[len(runs) // 2]
-        rows.append((kind, mode, *median))
-    return rows
+                            _measure(wrk, kind, key, server, bouncer if mode != "direct" else []))
+    # the median of each column over the rounds
+    return [(kind, mode, *(sorted(column)[len(column) // 2] for column in zip(*runs, strict=True)))
+            for (kind, mode), runs in results.items()]
 
 
 async def _run(database_url: str, redis_url: str, key: str) -> dict:
@@ -197,7 +235,9 @@ def report(result: dict, source: str) -> str:
         f"services: {source}."), "",
         (f"Transactions: pg_stat_database's xact_commit + xact_rollback for the scratch database "
         f"across {REQUESTS} requests of each kind (in-process app, one workspace), less what "
-        "starting and stopping the app alone costs."), "",
+        "starting and stopping the app with one request alone costs (so the key's first lookup "
+        "cancels out). A cached key costs no lookup; uncached, the lookup is one more "
+        "transaction, once per key per PIVOTAL_AUTH_CACHE_SECONDS in each API process."), "",
         "| request | PostgreSQL transactions per request |", "|---|--:|",
         *(f"| {label} | {value:.2f} |" for label, value in result["transactions"]), "",
     ]
@@ -208,11 +248,18 @@ def report(result: dict, source: str) -> str:
         (f"Direct and through PgBouncer 1.18 (transaction pooling, default_pool_size 20): "
         f"`pivotal serve --workers 2`, wrk {CONNECTIONS} keep-alive connections, {ROUNDS} rounds "
         f"× {SECONDS} s alternating the two, medians; rate limit off."), "",
-        "| request | path | req/s | p50 ms | p99 ms | non-2xx |", "|---|---|--:|--:|--:|--:|",
+        ("| request | path | req/s | p50 ms | p99 ms | non-2xx | CPU µs/req: API | PgBouncer "
+        "| PostgreSQL |"), "|---|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     names = {"get": "GET /customers/{display_id}", "post": "POST /customers"}
-    for kind, mode, rate, p50, p99, errors in sorted(result["pooled"]):
-        lines.append(f"| {names[kind]} | {mode} | {rate:,.0f} | {p50:.1f} | {p99:.1f} | {errors} |")
+    for kind, mode, rate, p50, p99, errors, api_us, bouncer_us, pg_us in sorted(result["pooled"]):
+        bouncer = f"{bouncer_us:.0f}" if mode != "direct" else "—"
+        lines.append(f"| {names[kind]} | {mode} | {rate:,.0f} | {p50:.1f} | {p99:.1f} | {errors} "
+                     f"| {api_us:.0f} | {bouncer} | {pg_us:.0f} |")
+    lines += ["", ("CPU µs per request is the CPU time (user + system) over the wrk run, divided by "
+              "its requests, of the API's worker processes, of PgBouncer, and of the PostgreSQL "
+              "backends on the bench database: unlike the rates, it hardly depends on what else "
+              "the box is doing.")]
     return "\n".join(lines) + "\n"
 
 
