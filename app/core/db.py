@@ -80,7 +80,8 @@ def _parse_blocks(prefix: str, text: str) -> dict[str, str]:
 
 queries = Queries()
 # every connection of the service says who it is: the change feed's horizon looks only at these,
-# so whatever appends events must connect through create_pool (or set this name itself)
+# so whatever appends events must connect through create_pool (or set this name itself); behind
+# PgBouncer the server session a transaction borrows is renamed to it first (check_session)
 APPLICATION_NAME = "pivotal"
 
 
