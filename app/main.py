@@ -13,7 +13,7 @@ from app.core.db import check_columns, check_session, create_pool
 from app.core.logs import flush_request_lines
 from app.core.principal import Principal
 from app.events.routes import events_router
-from app.http.auth import KeyCache, authenticate
+from app.http.auth import FailedLookups, KeyCache, authenticate
 from app.http.edge import with_deadline
 from app.http.errors import EXCEPTION_HANDLERS
 from app.http.health import health_handler
@@ -45,6 +45,9 @@ def create_app(settings: Settings, layers: Layers = Layers()) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.key_cache = KeyCache(settings.auth_cache_seconds)
+        app.state.failed_lookups = FailedLookups(
+            settings.auth_failures_per_second, settings.auth_failures_burst
+        )
         app.state.pool = await create_pool(settings)
         async with app.state.pool.acquire() as conn:
             await check_columns(conn, row_shapes())

@@ -10,6 +10,7 @@ ENVIRONMENTS = ("development", "test", "production")
 # "transaction": DATABASE_URL is a pooler in transaction mode (PgBouncer), see app/core/db.py
 POOLERS = ("", "transaction")
 DEFAULT_RETRY_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+DEFAULT_WEBHOOK_PORTS = (443, 80)
 
 
 class SettingsError(ValueError):
@@ -34,12 +35,26 @@ class Settings:
     idle_in_transaction_timeout_ms: int = 15_000
     webhook_retry_schedule: tuple[float, ...] = field(default=DEFAULT_RETRY_SCHEDULE)
     webhook_timeout: float = 15.0
+    # the only ports a webhook URL may name in production; outside production any port is
+    # accepted, so loopback receivers on ephemeral ports work in tests and under `make dev`
+    webhook_allowed_ports: tuple[int, ...] = field(default=DEFAULT_WEBHOOK_PORTS)
     log_level: str = "INFO"
     # per API key, shared by all API processes through Redis; 0 turns the limit off
     rate_limit_per_second: float = 1000.0
     rate_limit_burst: int = 2000
+    # per client address and API process: lookups of keys that turn out unknown; past the burst
+    # an address's unknown keys get a 429 without the database lookup. 0 turns the check off
+    auth_failures_per_second: float = 10.0
+    auth_failures_burst: int = 20
     # a request still unanswered after this long gets a 503 (its work is cancelled)
     request_timeout_seconds: float = 30.0
+    # a request's head (request line and headers), bounded before the app sees it: past a
+    # size limit it is a 431 (a URL over the line limit, a 414); a connection whose head is
+    # not complete this long after it opened, or after the head's first byte, is closed
+    header_timeout_seconds: float = 10.0
+    max_header_count: int = 100
+    max_header_line_bytes: int = 8 * 1024
+    max_header_bytes: int = 32 * 1024
 
     @property
     def production(self) -> bool:
@@ -79,10 +94,17 @@ class Settings:
             statement_timeout_ms=int(_number(env, "PIVOTAL_STATEMENT_TIMEOUT_MS", 10_000)),
             webhook_retry_schedule=_schedule(env.get("PIVOTAL_WEBHOOK_RETRY_SCHEDULE")),
             webhook_timeout=_number(env, "PIVOTAL_WEBHOOK_TIMEOUT", 15.0),
+            webhook_allowed_ports=_ports(env.get("PIVOTAL_WEBHOOK_ALLOWED_PORTS")),
             log_level=env.get("PIVOTAL_LOG_LEVEL", "INFO").upper(),
             rate_limit_per_second=_number(env, "PIVOTAL_RATE_LIMIT_PER_SECOND", 1000.0),
             rate_limit_burst=int(_number(env, "PIVOTAL_RATE_LIMIT_BURST", 2000)),
+            auth_failures_per_second=_number(env, "PIVOTAL_AUTH_FAILURES_PER_SECOND", 10.0),
+            auth_failures_burst=int(_number(env, "PIVOTAL_AUTH_FAILURES_BURST", 20)),
             request_timeout_seconds=_number(env, "PIVOTAL_REQUEST_TIMEOUT_SECONDS", 30.0),
+            header_timeout_seconds=_positive(env, "PIVOTAL_HEADER_TIMEOUT_SECONDS", 10.0),
+            max_header_count=int(_positive(env, "PIVOTAL_MAX_HEADER_COUNT", 100)),
+            max_header_line_bytes=int(_positive(env, "PIVOTAL_MAX_HEADER_LINE_BYTES", 8 * 1024)),
+            max_header_bytes=int(_positive(env, "PIVOTAL_MAX_HEADER_BYTES", 32 * 1024)),
         )
 
 
@@ -99,6 +121,13 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _number(env, name, default)
+    if value == 0:
+        raise SettingsError(f"{name} must be greater than 0")
+    return value
+
+
 def _schedule(raw: str | None) -> tuple[float, ...]:
     if not raw:
         return DEFAULT_RETRY_SCHEDULE
@@ -109,3 +138,12 @@ def _schedule(raw: str | None) -> tuple[float, ...]:
     if not delays or any(delay < 0 for delay in delays):
         raise SettingsError("PIVOTAL_WEBHOOK_RETRY_SCHEDULE must list non-negative seconds")
     return delays
+
+
+def _ports(raw: str | None) -> tuple[int, ...]:
+    if not raw:
+        return DEFAULT_WEBHOOK_PORTS
+    parts = [part.strip() for part in raw.split(",")]
+    if not all(part.isascii() and part.isdigit() and 0 < int(part) < 65536 for part in parts):
+        raise SettingsError("PIVOTAL_WEBHOOK_ALLOWED_PORTS must list ports from 1 to 65535")
+    return tuple(int(part) for part in parts)

@@ -38,6 +38,7 @@ from app.settings import Settings
 WORKSPACE_HEADER = "x-bench-workspace"
 LIVEMODE = True
 
+
 # the very SQL text the API sends, taken from the same builders
 GET_BY_DISPLAY_ID = get_sql(customers, "display_id", None)
 GET_BY_ID = get_sql(customers, "id", None)

@@ -234,11 +234,21 @@ def _port_is_free(port: int | None) -> bool:
     return True
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    """A loopback port nothing listens on right now, and never one this process was given
+    before: the system offers a just-closed port again, so two calls in a row (an API and a
+    probe port) could otherwise return the same one. Another process may still bind it
+    first; a server that can bind port 0 and report its port avoids even that."""
+    while True:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def _pick_port(preferred: int | None) -> int:

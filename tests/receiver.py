@@ -31,11 +31,14 @@ def ok(count: int) -> tuple[int, dict[str, str], bytes, float]:
 
 @dataclass
 class Receiver:
-    """Records every POST it gets; `answer` decides each response."""
+    """Records every POST it gets; `answer` decides each response. While `refusing`, it
+    closes each connection unanswered, keeping its port: a receiver that is down, without
+    releasing a port something else could take before it is up again."""
 
     answer: Answer = ok
     received: list[Received] = field(default_factory=list)
     port: int = 0
+    refusing: bool = False
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -68,7 +71,15 @@ class Receiver:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        class Server(ThreadingHTTPServer):
+            # a worker opens dozens of connections at once: the default backlog of 5 would
+            # drop some, and a dropped SYN is retried only after the delivery timeout
+            request_queue_size = 128
+
+            def verify_request(self, request: object, client_address: object) -> bool:
+                return not receiver.refusing
+
+        self._server = Server(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()

@@ -70,19 +70,28 @@ async def test_test_key_never_sees_live_customers(client, workspace):
     assert listed["data"] == []
 
 
-async def test_patch_changes_only_given_fields_and_updates_timestamp(client, auth):
+async def test_patch_changes_only_given_fields_and_updates_timestamp(client, auth, admin):
     customer = await create(client, auth, domain="acme.com", owner_email="a@b.co")
+    before = await admin.fetchval("select clock_timestamp()")
     response = await client.patch(
         f"/customers/{customer['display_id']}",
         json={"name": "Acme Inc", "owner_email": None},
         headers=auth,
     )
+    after = await admin.fetchval("select clock_timestamp()")
     assert response.status_code == 200
     updated = response.json()
     assert updated["name"] == "Acme Inc"
     assert updated["owner_email"] is None
     assert updated["domain"] == "acme.com"
-    assert updated["updated_at"] >= customer["updated_at"]
+    # updated_at is the moment of this PATCH, as stored; created_at stays
+    stored = await admin.fetchrow(
+        "select updated_at, api_timestamp(updated_at) as wire from customers where id = $1",
+        customer["id"],
+    )
+    assert before < stored["updated_at"] < after
+    assert updated["updated_at"] == stored["wire"]
+    assert updated["created_at"] == customer["created_at"]
     assert (await client.get(f"/customers/{customer['id']}", headers=auth)).json() == updated
 
 

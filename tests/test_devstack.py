@@ -140,3 +140,12 @@ def test_local_services_stops_only_the_servers_it_started(stack: str) -> None:
     with devstack.local_services(stack) as services:
         assert services == started
     assert devstack.running(stack) == started
+
+
+def test_free_port_never_hands_out_the_same_port_twice() -> None:
+    # the system offers just-closed ports again: among a thousand, dozens would repeat
+    ports = [devstack.free_port() for _ in range(1000)]
+    assert len(set(ports)) == len(ports)
+    for port in ports[-3:]:
+        with socket.socket() as server:
+            server.bind(("127.0.0.1", port))  # and each one is free to bind

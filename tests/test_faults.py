@@ -20,9 +20,10 @@ import pytest
 
 from app.ops.migrations import migrate
 from devtools import devstack
-from devtools.devstack import free_port
+from tests.apiserver import start_api, wait_until_serving
 from tests.conftest import Workspace, new_workspace
 from tests.receiver import Receiver
+from tests.waiting import wait_until_listening
 
 STACK = "faults"
 pytestmark = pytest.mark.skipif(
@@ -59,22 +60,15 @@ def start(services, *args: str, **env: str) -> subprocess.Popen:
 
 
 @pytest.fixture
-async def api(services) -> AsyncIterator[httpx.AsyncClient]:
-    port = free_port()
-    server = start(services, "serve", "--port", str(port))
-    base = f"http://127.0.0.1:{port}/api/v1"
-    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
-        for _ in range(200):
-            try:
-                if (await client.get("/health")).status_code in (200, 503):
-                    break
-            except httpx.TransportError:
-                await asyncio.sleep(0.05)
-        try:
+async def api(services, tmp_path) -> AsyncIterator[httpx.AsyncClient]:
+    server = start_api(services.database_url, services.redis_url, tmp_path / "serve.log")
+    try:
+        base = await wait_until_serving(server, (200, 503))
+        async with httpx.AsyncClient(base_url=base, timeout=10) as client:
             yield client
-        finally:
-            server.terminate()
-            server.wait(30)
+    finally:
+        server.process.terminate()
+        server.process.wait(30)
 
 
 async def traffic(client: httpx.AsyncClient, auth: dict, seconds: float) -> list[httpx.Response]:
@@ -129,7 +123,7 @@ async def test_redis_outage_keeps_reads_and_writes_and_deliveries_resume(
             headers=auth,
         )
         assert response.status_code == 201
-        await asyncio.sleep(1.5)
+        await wait_until_listening(services.database_url)
 
         await asyncio.to_thread(devstack.stop_redis, STACK)
         during = await traffic(api, auth, 1.0)

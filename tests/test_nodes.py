@@ -19,7 +19,7 @@ import pytest
 
 from app.core.db import init_connection
 from app.workspaces.repo import revoke_key
-from devtools.devstack import free_port
+from tests.apiserver import start_api, wait_until_serving
 from tests.conftest import new_workspace, service_env
 from tests.receiver import Receiver
 
@@ -45,45 +45,33 @@ class Cluster:
         return "\n".join(path.read_text()[-2000:] for path in sorted(self.logs.iterdir()))
 
 
-def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen:
     with log.open("w") as output:
-        return subprocess.Popen([sys.executable, "-m", "app.ops.cli", *args], env=env,
+        return subprocess.Popen([sys.executable, "-m", "app.ops.cli", "worker"], env=env,
                                 stdout=output, stderr=subprocess.STDOUT)
-
-
-async def _wait_until_serving(client: httpx.AsyncClient, process: subprocess.Popen, log: Path):
-    for _ in range(600):
-        assert process.poll() is None, log.read_text()
-        try:
-            if (await client.get("/health")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"pivotal serve did not start:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="module")
 async def cluster(databases, servers, tmp_path_factory) -> AsyncIterator[Cluster]:
     database_url = await databases.clone()
-    env = service_env(database_url, servers.redis_url, **NODE_ENV)
     logs = tmp_path_factory.mktemp("nodes")
-    processes, apis = [], []
+    servers_started, workers, apis = [], [], []
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4, init=init_connection)
     try:
-        for n in range(2):
-            port = free_port()
-            processes.append(_spawn(["serve", "--port", str(port)], env, logs / f"api{n}.log"))
-            apis.append(httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}/api/v1", timeout=30))
-        workers = [_spawn(["worker"], env, logs / f"worker{n}.log") for n in range(2)]
-        processes += workers
-        for n, api in enumerate(apis):
-            await _wait_until_serving(api, processes[n], logs / f"api{n}.log")
+        servers_started = [start_api(database_url, servers.redis_url, logs / f"api{n}.log",
+                                     **NODE_ENV) for n in range(2)]
+        env = service_env(database_url, servers.redis_url, **NODE_ENV)
+        workers = [_start_worker(env, logs / f"worker{n}.log") for n in range(2)]
+        for server in servers_started:
+            base = await wait_until_serving(server)
+            apis.append(httpx.AsyncClient(base_url=base, timeout=30))
         yield Cluster(apis, workers, pool, logs)
     finally:
-        for process in processes:
-            process.kill()
-            process.wait()
+        for server in servers_started:
+            server.stop()
+        for worker in workers:
+            worker.kill()
+            worker.wait()
         for api in apis:
             await api.aclose()
         await pool.close()

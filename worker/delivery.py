@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import ssl
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 import aiohttp
 import asyncpg
 import msgspec
 
 from app.core.db import queries
+from app.core.validation import ascii_int
 from app.events.schemas import Event
 from app.http.responses import encode
 from app.settings import Settings
@@ -23,6 +26,10 @@ log = logging.getLogger("pivotal.webhooks")
 RESPONSE_KEEP_BYTES = 1024
 MAX_RETRY_AFTER_SECONDS = 24 * 3600
 LEASE_MARGIN_SECONDS = 5
+# what an attempt without an HTTP answer records as its error (one answered non-2xx records
+# "HTTP <status>")
+CONNECTION_FAILED, TLS_ERROR, TIMEOUT = "connection_failed", "tls_error", "timeout"
+URL_REFUSED = "url_refused"  # the URL failed the public-address check at delivery time
 
 
 @dataclass
@@ -64,8 +71,8 @@ def retry_delay(settings: Settings, attempts_made: int, outcome: Outcome) -> flo
 def _retry_after(header: str | None) -> float | None:
     if not header:
         return None
-    if header.strip().isdigit():
-        return float(header.strip())
+    if (seconds := ascii_int(header)) is not None:
+        return float(seconds)
     try:
         return max(0.0, parsedate_to_datetime(header).timestamp() - time.time())
     except (TypeError, ValueError):
@@ -100,19 +107,36 @@ async def post_event(
     }
     started = time.monotonic()
     try:
-        await urls.check_url(url, settings.production)
+        await urls.check_url(url, settings)
         async with asyncio.timeout(settings.webhook_timeout):
             async with http.post(url, data=body, headers=headers, allow_redirects=False) as response:
                 text = await _read_capped(response)
     except urls.UnsafeUrl as exc:
-        return Outcome(None, _ms(started), f"refused: {exc}")
+        log.warning("event %s not sent to %s: %s", event_id, _host(url), exc)
+        return Outcome(None, _ms(started), URL_REFUSED)
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-        return Outcome(None, _ms(started), f"{type(exc).__name__}: {exc}"[:500])
+        category = failure_category(exc)
+        log.warning("event %s to %s: %s (%r)", event_id, _host(url), category, exc)
+        return Outcome(None, _ms(started), category)
     error = None if 200 <= response.status < 300 else f"HTTP {response.status}"
     return Outcome(
         response.status, _ms(started), error, text,
         _retry_after(response.headers.get("retry-after")),
     )
+
+
+def failure_category(exc: BaseException) -> str:
+    """What a failed attempt records for the tenant to see: a category, never the text of
+    the exception (addresses, resolver and TLS details stay in the server's log)."""
+    if isinstance(exc, TimeoutError):
+        return TIMEOUT
+    if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError):
+        return TLS_ERROR
+    return CONNECTION_FAILED
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc
 
 
 def _ms(started: float) -> int:

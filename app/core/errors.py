@@ -24,6 +24,9 @@ CODES: dict[str, ErrorCode] = {
     "parameter_invalid": ErrorCode(400, _INVALID, "limit must be between 1 and 100"),
     "parameter_unknown": ErrorCode(400, _INVALID, "Received unknown parameter: nmae"),
     "invalid_json": ErrorCode(400, _INVALID, "Request body is not valid JSON"),
+    # what the HTTP parser refuses before the app runs: bad framing, bytes not allowed
+    "malformed_request": ErrorCode(
+        400, _INVALID, "Malformed HTTP request: Invalid character in Content-Length"),
     "idempotency_key_reused": ErrorCode(
         400, _INVALID, "This Idempotency-Key was used with a different request; use a new key"),
     "missing_api_key": ErrorCode(
@@ -44,6 +47,9 @@ CODES: dict[str, ErrorCode] = {
     "payload_too_large": ErrorCode(413, _INVALID, "Request body is larger than 1 MiB"),
     "unsupported_media_type": ErrorCode(
         415, _INVALID, "Content-Type must be application/json"),
+    "uri_too_long": ErrorCode(414, _INVALID, "The request URL is longer than 8192 bytes"),
+    "request_header_fields_too_large": ErrorCode(
+        431, _INVALID, "The request has more than 100 header fields"),
     "rate_limited": ErrorCode(429, "rate_limit_error", "Too many requests"),
     "internal_error": ErrorCode(500, "api_error", "An internal error occurred"),
     "service_unavailable": ErrorCode(503, "api_error", "The service is temporarily unavailable"),
@@ -137,6 +143,18 @@ class PayloadTooLarge(ApiError):
 
 class UnsupportedMediaType(ApiError):
     code = "unsupported_media_type"
+
+
+class MalformedRequest(ApiError):
+    code = "malformed_request"
+
+
+class UriTooLong(ApiError):
+    code = "uri_too_long"
+
+
+class HeaderFieldsTooLarge(ApiError):
+    code = "request_header_fields_too_large"
 
 
 class RateLimited(ApiError):

@@ -25,6 +25,15 @@ Email = Annotated[str, msgspec.Meta(max_length=254)]
 Domain = Annotated[str, msgspec.Meta(max_length=253)]
 
 
+def ascii_int(value: str) -> int | None:
+    """The integer a string of ASCII digits spells (surrounding spaces allowed), else None.
+
+    str.isdigit() also accepts "²", "①" or "٣", which int() refuses or reads as a number.
+    """
+    value = value.strip()
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
 def email(value: str | None, field: str) -> str | None:
     if value is None:
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import asyncpg
@@ -9,7 +10,7 @@ from litestar import Request
 from litestar.types import Scope
 
 from app.core.db import queries
-from app.core.errors import AuthenticationFailed
+from app.core.errors import AuthenticationFailed, RateLimited
 from app.core.principal import Principal
 from app.workspaces.repo import LIVE_PREFIX, TEST_PREFIX, hash_key
 
@@ -38,6 +39,43 @@ class KeyCache:
         self._entries[digest] = (principal, time.monotonic() + self.ttl)
 
 
+class FailedLookups:
+    """Key lookups that found nothing, per client address, in this process.
+
+    A key the cache does not hold costs a database query, so made-up keys could each cost
+    one. Each address may fail `burst` lookups, then `per_second` more (a token bucket kept
+    as one timestamp per address, as in ratelimit.py); past that its unknown keys are refused
+    with a 429 before any lookup. Keys already in the cache need no lookup and keep working.
+    Counted in memory rather than in Redis: the check stays free on every request, and each
+    API process guards its own database pool.
+    """
+
+    def __init__(self, per_second: float, burst: int, max_addresses: int = 100_000) -> None:
+        self.interval = 1 / per_second if per_second > 0 else 0.0
+        # an address may run this far ahead of now and still have one lookup left
+        self.slack = (max(1, burst) - 1) * self.interval
+        self.max_addresses = max_addresses
+        self._due: dict[str, float] = {}
+
+    def retry_after(self, address: str) -> int | None:
+        """Seconds until `address` may look a key up again; None when it may now."""
+        due = self._due.get(address)
+        if due is None or not self.interval:
+            return None
+        ahead = due - time.monotonic() - self.slack
+        return math.ceil(ahead) if ahead > 0 else None
+
+    def failed(self, address: str) -> None:
+        if not self.interval:
+            return
+        now = time.monotonic()
+        if len(self._due) >= self.max_addresses:
+            self._due = {a: due for a, due in self._due.items() if due > now}
+            if len(self._due) >= self.max_addresses:
+                self._due.clear()
+        self._due[address] = max(self._due.get(address, now), now) + self.interval
+
+
 def _bearer_key(scope: Scope) -> str:
     """The API key of an `Authorization: Bearer <key>` header, read from the raw ASGI headers
     (no header mapping is built for it)."""
@@ -55,15 +93,32 @@ def _bearer_key(scope: Scope) -> str:
     return key
 
 
-async def resolve_key(pool: asyncpg.Pool, cache: KeyCache, key: str) -> Principal:
-    """The principal for a key; the lookup is by hash, so timing does not depend on the key."""
+async def resolve_key(
+    pool: asyncpg.Pool,
+    cache: KeyCache,
+    key: str,
+    failures: FailedLookups | None = None,
+    address: str = "",
+) -> Principal:
+    """The principal for a key; the lookup is by hash, so timing does not depend on the key.
+
+    With `failures`, a lookup from an `address` that failed too many is refused (429) first.
+    """
     digest = hash_key(key)
     principal = cache.get(digest)
     if principal is not None:
         return principal
+    if failures is not None and (retry_after := failures.retry_after(address)) is not None:
+        raise RateLimited(
+            f"Too many requests with invalid API keys from this address; retry after "
+            f"{retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
     row = await pool.fetchrow(queries["workspaces.find_live_key"], digest)
     # the mode a key grants must agree with what its prefix says
     if row is None or row["livemode"] == key.startswith(TEST_PREFIX):
+        if failures is not None:
+            failures.failed(address)
         raise AuthenticationFailed("Invalid API key provided")
     principal = Principal(row["id"], row["workspace_id"], row["livemode"])
     cache.put(digest, principal)
@@ -78,7 +133,11 @@ async def authenticate(request: Request) -> None:
     """
     state = request.app.state
     scope = request.scope
-    principal = await resolve_key(state.pool, state.key_cache, _bearer_key(scope))
+    client = scope.get("client")
+    principal = await resolve_key(
+        state.pool, state.key_cache, _bearer_key(scope), state.failed_lookups,
+        client[0] if client else "",
+    )
     scope["principal"] = principal  # type: ignore[typeddict-unknown-key]
     scope["rate_limit"] = await state.rate_limiter.hit(principal.key_id)  # type: ignore[typeddict-unknown-key]
 

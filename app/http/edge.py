@@ -1,7 +1,8 @@
-"""The edge of every request: its Request-Id, its deadline, its log line.
+"""The edge of every request: its Request-Id, its deadline, its log line, and HEAD.
 
 It wraps the app's ASGI handler, so it sees every response — errors, unknown routes and
-what the framework answers by itself included — in one place and one send wrapper.
+what the framework answers by itself included — in one place and one send wrapper. A HEAD
+request is answered as the GET it mirrors, with the GET's headers and no body.
 
 The deadline: statement timeouts bound each query; this bounds the whole request (waiting for
 a pooled connection, several queries, reading a slow client's body), so no request holds a
@@ -63,9 +64,14 @@ class Deadlines:
             self._timer.arm()
 
 
+def new_request_id() -> str:
+    return "req_" + os.urandom(12).hex()
+
+
 def with_deadline(handler: ASGIApp, seconds: float | None, log_lines: bool = True) -> ASGIApp:
     """`handler` with a Request-Id on every response, one log line per request (unless
-    `log_lines` is false), and a 503 service_unavailable when a request runs past `seconds`."""
+    `log_lines` is false), a 503 service_unavailable when a request runs past `seconds`, and
+    HEAD wherever GET is."""
     deadlines = Deadlines(seconds) if seconds else None
     log_line = log_request if log_lines else _no_line
 
@@ -73,8 +79,13 @@ def with_deadline(handler: ASGIApp, seconds: float | None, log_lines: bool = Tru
         if scope["type"] != "http":
             await handler(scope, receive, send)
             return
+        head = scope["method"] == "HEAD"
+        if head:
+            # the app sees the GET; the server's own scope still says HEAD, so it sends no
+            # body either (and keeps the GET's content-length)
+            scope = {**scope, "method": "GET"}  # type: ignore[assignment]
         scope["started_at"] = time.perf_counter()  # type: ignore[typeddict-unknown-key]
-        request_id = "req_" + os.urandom(12).hex()
+        request_id = new_request_id()
         scope["request_id"] = request_id  # type: ignore[typeddict-unknown-key]
         header = (b"request-id", request_id.encode())
         started = False
@@ -87,8 +98,12 @@ def with_deadline(handler: ASGIApp, seconds: float | None, log_lines: bool = Tru
                 scope["response_status"] = message["status"]  # type: ignore[typeddict-unknown-key]
                 await send(message)
                 return
+            if head:
+                message = {**message, "body": b""}  # type: ignore[typeddict-item]
             await send(message)
             if message["type"] == "http.response.body" and not message.get("more_body"):
+                if head:
+                    scope["method"] = "HEAD"  # the log line names what was asked
                 log_line(scope)
 
         if deadlines is None:

@@ -36,7 +36,7 @@ def _from_http_exception(exc: HTTPException) -> ApiError:
     if isinstance(exc, NotFoundException):
         return NotFound("Unrecognized request URL", code="route_not_found")
     if isinstance(exc, MethodNotAllowedException):
-        allow = (exc.headers or {}).get("allow", "")
+        allow = _with_head((exc.headers or {}).get("allow", ""))
         return MethodNotAllowed(
             f"Method not allowed on this URL (allowed: {allow})", headers={"Allow": allow}
         )
@@ -48,6 +48,14 @@ def _from_http_exception(exc: HTTPException) -> ApiError:
         return ServiceUnavailable("The service is temporarily unavailable")
     log.warning("unmapped HTTP exception %s: %s", exc.status_code, exc.detail)
     return InternalError("An internal error occurred")
+
+
+def _with_head(allow: str) -> str:
+    """Litestar's Allow list, with HEAD beside GET (app/http/edge.py answers it)."""
+    methods = [m.strip() for m in allow.split(",") if m.strip()]
+    if "GET" in methods and "HEAD" not in methods:
+        methods.insert(methods.index("GET") + 1, "HEAD")
+    return ", ".join(methods)
 
 
 def handle_api_error(request: Request, exc: ApiError) -> Response:

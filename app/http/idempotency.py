@@ -99,15 +99,22 @@ async def idempotent_post(
     principal: Principal,
     write: Callable[[asyncpg.Connection], Awaitable[Any]],
     status: int = 201,
+    replay_view: Callable[[Any], Any] | None = None,
 ) -> Response:
-    """Run a POST's write in one transaction, honouring its Idempotency-Key."""
+    """Run a POST's write in one transaction, honouring its Idempotency-Key.
+
+    `replay_view(result)` is what a replay answers when it must differ from the first
+    answer (a one-time secret is left out); only that is stored.
+    """
     key = await key_of(request)
     async with transaction(request.app.state.pool) as conn:
         if key is not None:
             replay = await replay_or_claim(conn, principal, key)
             if replay is not None:
                 return replay
-        body = encode(await write(conn))
+        result = await write(conn)
+        body = encode(result)
         if key is not None:
-            await save(conn, principal, key, status, body)
+            replayed = result if replay_view is None else replay_view(result)
+            await save(conn, principal, key, status, body if replayed is result else encode(replayed))
     return Response(content=body, status_code=status, media_type="application/json")

@@ -18,6 +18,7 @@ from app.core.errors import (
     UnsupportedMediaType,
 )
 from app.core.pagination import ListParams
+from app.core.validation import ascii_int
 
 T = TypeVar("T")
 MAX_BODY_BYTES = 1024 * 1024
@@ -56,13 +57,24 @@ def _decoder(kind: type[T]) -> msgspec.json.Decoder:
     return decoder
 
 
+def not_utf8() -> InvalidJson:
+    return InvalidJson("Request body is not valid JSON: it is not valid UTF-8")
+
+
 def decode_json(raw: bytes, kind: type[T]) -> T:
     try:
         decoded = _decoder(kind).decode(raw)
     except msgspec.ValidationError as exc:
+        # msgspec stops at the first wrong field, perhaps before bytes that are not UTF-8 at all
+        try:
+            raw.decode()
+        except UnicodeDecodeError:
+            raise not_utf8() from None
         raise validation_error(exc) from None
     except msgspec.DecodeError as exc:
         raise InvalidJson(f"Request body is not valid JSON: {exc}") from None
+    except UnicodeDecodeError:  # msgspec's own error for a string that is not UTF-8
+        raise not_utf8() from None
     # JSON can only carry U+0000 escaped; one scan of the bytes keeps the common case cheap
     if b"\\u0000" in raw:
         reject_nul(msgspec.json.decode(raw))
@@ -102,8 +114,8 @@ async def read_body(request: Request, kind: type[T]) -> T:
         raise UnsupportedMediaType(
             f"Content-Type must be application/json, got {content_type or 'nothing'}"
         )
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+    length = ascii_int(request.headers.get("content-length", ""))
+    if length is not None and length > MAX_BODY_BYTES:
         raise PayloadTooLarge("Request body is larger than 1 MiB")
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
@@ -116,6 +128,9 @@ async def read_body(request: Request, kind: type[T]) -> T:
 def parse_timestamp(raw: str, field: str) -> datetime:
     """An ISO 8601 timestamp (UTC when it names no offset); 400 on `field` otherwise."""
     try:
+        # fromisoformat stops reading at a NUL and accepts what came before it
+        if not (raw.isascii() and raw.isprintable()):
+            raise ValueError(raw)
         moment = datetime.fromisoformat(raw.strip().replace(" ", "+"))
         # in UTC, as the database compares it: an offset can push year 1 or 9999 out of range
         return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
@@ -141,9 +156,10 @@ def parse_list_params(query: Any, allowed_filters: frozenset[str],
     filters: dict[str, str] = {}
     for name, value in query.items():
         if name == "limit":
-            if not value.strip().isdigit() or not 1 <= int(value) <= 100:
+            number = ascii_int(value)
+            if number is None or not 1 <= number <= 100:
                 raise InvalidRequest("limit must be between 1 and 100", field="limit")
-            limit = int(value)
+            limit = number
         elif name == "cursor":
             cursor = parse_cursor(value) if value else None
         elif name == "order":

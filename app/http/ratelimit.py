@@ -10,10 +10,16 @@ the burst, whichever is smaller) and spends them locally for up to a second, so 
 costs a Redis round trip every few dozen requests instead of on each. Nothing is granted
 beyond the shared bucket; a batch left unspent when its second ends is simply lost, which
 only ever errs towards refusing. Small limits get batches of one: exact, one call each.
+
+Concurrent requests that find a key's lease empty share one refill: the first starts it,
+the others await the same one, and its tokens are added to the lease for all of them. (Each
+taking a batch of its own and replacing the lease with it would throw away all but one
+batch, and a full bucket would answer 429 to a mere burst of concurrent requests.)
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -77,23 +83,40 @@ class Allowance(NamedTuple):
         return [(name, b"%d" % value) for name, value in zip(_RAW_NAMES, self, strict=True)]
 
 
+class Grant(NamedTuple):
+    """What one call to the shared bucket answered."""
+
+    granted: int
+    remaining: int
+    reset_seconds: int
+    retry_after: int
+
+
 class Lease:
     """Tokens this process took from a key's shared bucket and has not spent yet."""
 
     __slots__ = ("expires", "limit", "remaining", "reset_seconds", "tokens")
 
-    def __init__(self, limit: int, tokens: int, remaining: int, reset_seconds: int) -> None:
+    def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.tokens = tokens
-        self.remaining = remaining
-        self.reset_seconds = reset_seconds
-        self.expires = time.monotonic() + LEASE_SECONDS
+        self.tokens = 0
+        self.remaining = 0
+        self.reset_seconds = 0
+        self.expires = 0.0
 
     def take(self, now: float) -> Allowance | None:
         if self.tokens < 1 or now >= self.expires:
             return None
         self.tokens -= 1
         return Allowance(self.limit, self.remaining + self.tokens, self.reset_seconds)
+
+    def add(self, grant: Grant, now: float) -> None:
+        """A new batch joins the tokens left, unless those are past their second."""
+        if now >= self.expires:
+            self.tokens = 0
+        self.tokens += grant.granted
+        self.remaining, self.reset_seconds = grant.remaining, grant.reset_seconds
+        self.expires = now + LEASE_SECONDS
 
 
 class RateLimiter:
@@ -108,6 +131,8 @@ class RateLimiter:
         self.batch = max(1, min(self.burst // 20, int(self.rate // 20)))
         self._args = (round(interval), round(interval * self.burst), self.batch)
         self._leases: dict[str, Lease] = {}
+        # the refill in flight for a key, which every request finding its lease empty awaits
+        self._refills: dict[str, asyncio.Task[Grant | None]] = {}
         self._redis = aioredis.Redis.from_url(
             settings.redis_url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT
         )
@@ -122,6 +147,37 @@ class RateLimiter:
         lease = self._leases.get(key_id)
         if lease is not None and (local := lease.take(now)) is not None:
             return local
+        return await self._hit_after_refill(key_id)
+
+    async def _hit_after_refill(self, key_id: str) -> Allowance | None:
+        """Take a token once the key's refill is in: the one in flight, or a new one."""
+        while True:
+            refill = self._refills.get(key_id)
+            if refill is None:
+                refill = self._refills[key_id] = asyncio.ensure_future(self._refill(key_id))
+            # shielded: a request cancelled by its deadline must not cancel the others' refill
+            grant = await asyncio.shield(refill)
+            if grant is None:  # Redis is unavailable: the limit is open
+                return None
+            lease = self._leases.get(key_id)
+            if lease is not None and (local := lease.take(time.monotonic())) is not None:
+                return local
+            if not grant.granted:
+                raise self._refused(grant)
+            # the requests that awaited the same refill spent it first: on to the next one
+
+    async def _refill(self, key_id: str) -> Grant | None:
+        """Take a batch from the shared bucket into the key's lease; None when Redis fails."""
+        try:
+            grant = await self._take_batch(key_id)
+        finally:
+            # gone before anyone sees the result, so a request needing more starts a new one
+            del self._refills[key_id]
+        if grant is not None and grant.granted:
+            self._lease(key_id).add(grant, time.monotonic())
+        return grant
+
+    async def _take_batch(self, key_id: str) -> Grant | None:
         try:
             granted, remaining, reset_us, retry_us = await self._script(
                 keys=[f"pivotal:ratelimit:{key_id}"], args=self._args
@@ -129,20 +185,27 @@ class RateLimiter:
         except (redis.exceptions.RedisError, OSError) as exc:
             self._fail_open(exc)
             return None
-        reset_seconds = math.ceil(reset_us / 1_000_000)
-        allowance = Allowance(self.burst, remaining + max(granted - 1, 0), reset_seconds)
-        if granted > 1:
+        return Grant(granted, remaining, math.ceil(reset_us / 1_000_000),
+                     max(1, math.ceil(retry_us / 1_000_000)))
+
+    def _lease(self, key_id: str) -> Lease:
+        lease = self._leases.get(key_id)
+        if lease is None:
             if len(self._leases) >= MAX_LEASES:
-                self._leases.clear()
-            self._leases[key_id] = Lease(self.burst, granted - 1, remaining, reset_seconds)
-        if not granted:
-            retry_after = max(1, math.ceil(retry_us / 1_000_000))
-            raise RateLimited(
-                f"Too many requests with this key (up to {self.rate:g} a second, bursts of "
-                f"{self.burst}); retry after {retry_after} s",
-                headers={"Retry-After": str(retry_after), **allowance.headers()},
-            )
-        return allowance
+                now = time.monotonic()
+                self._leases = {k: v for k, v in self._leases.items() if v.expires > now}
+                if len(self._leases) >= MAX_LEASES:
+                    self._leases.clear()
+            lease = self._leases[key_id] = Lease(self.burst)
+        return lease
+
+    def _refused(self, grant: Grant) -> RateLimited:
+        allowance = Allowance(self.burst, grant.remaining, grant.reset_seconds)
+        return RateLimited(
+            f"Too many requests with this key (up to {self.rate:g} a second, bursts of "
+            f"{self.burst}); retry after {grant.retry_after} s",
+            headers={"Retry-After": str(grant.retry_after), **allowance.headers()},
+        )
 
     def _fail_open(self, exc: BaseException) -> None:
         log.warning(

@@ -84,6 +84,13 @@ def _expand_parameter(resource: Resource) -> list[dict[str, Any]]:
                         "minItems": 1}}]
 
 
+def _created_description(resource: Resource) -> str:
+    """A create that shows more than reads do (a one-time secret) says so in its docstring."""
+    if resource.created_read is None:
+        return f"The new {resource.object}"
+    return " ".join((resource.created_read.__doc__ or "").split())
+
+
 def _resource_paths(resource: Resource) -> dict[str, Any]:
     kind, read, created = resource.object, ref(resource.read), ref(resource.created)
     filters = [p for spec in resource.all_filters for p in _filter_parameters(spec)]
@@ -102,7 +109,8 @@ def _resource_paths(resource: Resource) -> dict[str, Any]:
             "post": {
                 "operationId": f"create_{kind}", "tags": tag, "summary": f"Create a {kind}",
                 "parameters": [idempotency_header()], "requestBody": body,
-                "responses": {"201": {"description": f"The new {kind}", "content": json_body(created)},
+                "responses": {"201": {"description": _created_description(resource),
+                                      "content": json_body(created)},
                               **error_responses(create_errors)},
             },
             "get": {

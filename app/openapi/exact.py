@@ -43,9 +43,13 @@ EXAMPLES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
 _METHODS = ("get", "post", "patch", "delete", "put")
 
 
+# answered before the key is looked up: no RateLimit-* headers
+_UNAUTHENTICATED = ("401", "414", "431")
+
+
 def _headers_for(method: str, status: str, authenticated: bool) -> list[str]:
     names = ["Request-Id"]
-    if authenticated and status != "401":
+    if authenticated and status not in _UNAUTHENTICATED:
         names += HEADER_NAMES
     if status == "429":
         names.append("Retry-After")

@@ -8,8 +8,9 @@ from typing import Any
 from app.core.errors import CODES, ErrorEnvelope, codes_by_status
 
 REF = "#/components/schemas/{name}"
-# errors any authenticated operation can answer
-COMMON_ERRORS = (401, 429, 500, 503)
+# errors any authenticated operation can answer; 414 and 431 come before the app runs, from
+# the limits on a request's head (app/http/connection.py)
+COMMON_ERRORS = (401, 414, 429, 431, 500, 503)
 
 
 def ref(struct: type) -> dict[str, str]:

@@ -19,10 +19,12 @@ import threading
 import time
 from multiprocessing.context import SpawnProcess
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
 from app.core.logs import log_config
+from app.http.connection import BoundedHttpToolsProtocol, HeadLimits
 from app.settings import Settings
 
 log = logging.getLogger("pivotal.server")
@@ -38,19 +40,20 @@ def serve(*, host: str, port: int, settings: Settings, workers: int = 1,
           app: str = API_APP) -> None:
     """Run `app` (an import string of an app factory); logs are JSON lines on stdout, one per
     request (app/core/logs.py)."""
-    config = uvicorn.Config(
+    config = ServerConfig(
         app,
+        head_limits=HeadLimits.from_settings(settings),
         factory=True,
         host=host,
         port=port,
         loop="uvloop",
-        http="httptools",
+        # httptools, with the request head bounded in size and time (app/http/connection.py)
+        http=BoundedHttpToolsProtocol,
         access_log=False,
         server_header=False,  # no "server: uvicorn" on every response
         log_config=log_config(settings.log_level),
         # idle keep-alive connections are closed after this many seconds. A client slow to send
-        # its body is cut by the request deadline; slow headers are a reverse proxy's to bound
-        # (uvicorn's httptools parser has no header timeout).
+        # its head is cut by the head timeout, one slow to send its body by the request deadline.
         timeout_keep_alive=5,
         # on SIGTERM stop accepting, then let in-flight requests finish: each ends by its
         # deadline (a 503 at worst), so the grace outlasts the deadline
@@ -60,6 +63,14 @@ def serve(*, host: str, port: int, settings: Settings, workers: int = 1,
         _serve_one(config, None)
     else:
         _Supervisor(config, workers).run()
+
+
+class ServerConfig(uvicorn.Config):
+    """uvicorn's Config, carrying the limits BoundedHttpToolsProtocol puts on request heads."""
+
+    def __init__(self, app: str, *, head_limits: HeadLimits, **options: Any) -> None:
+        super().__init__(app, **options)
+        self.head_limits = head_limits
 
 
 def _serve_one(config: uvicorn.Config, sock: socket.socket | None) -> None:

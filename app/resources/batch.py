@@ -20,7 +20,7 @@ from app.core.errors import ApiError, Conflict, ErrorBody, InvalidRequest, not_f
 from app.core.ids import new_id, parse_reference
 from app.core.principal import Principal
 from app.events.repo import append_events
-from app.http.parsing import decode_json
+from app.http.parsing import decode_json, not_utf8
 from app.resources import reads, repo, writes
 from app.resources.model import NO_DERIVED, Derived, Resource
 from app.resources.references import BY_EXTERNAL_ID, customer_reference, required_reference
@@ -64,6 +64,10 @@ def decode_items(resource: Resource, body: BatchRequest) -> list[Item | BatchRes
     decoded: list[Item | BatchResult] = []
     for index, item in enumerate(body.items):
         raw = bytes(item)
+        try:
+            raw.decode()
+        except UnicodeDecodeError:  # the body is no JSON text at all: no item is read
+            raise not_utf8() from None
         try:
             create = decode_json(raw, resource.create)
             patch = decode_json(raw, resource.update)

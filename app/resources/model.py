@@ -79,6 +79,11 @@ class Hooks:
         """What the create call answers; by default the object as every read shows it."""
         return obj
 
+    def replay_view(self, created: Any) -> Any:
+        """What an idempotent replay of the create answers (and the idempotency record
+        stores): by default the same as the first answer."""
+        return created
+
     async def after_write(
         self, conn: asyncpg.Connection, principal: Principal, obj: Any, previous: Any | None
     ) -> None:

@@ -29,6 +29,7 @@ def resource_router(resource: Resource) -> Router:
                 request,
                 principal,
                 lambda conn: writes.create_object(conn, resource, principal, body),
+                replay_view=resource.hooks.replay_view,
             )
         except repo.UniqueClash as clash:  # rolled back by now: name the holder
             raise await repo.explain_clash(request.app.state.pool, principal, clash) from None

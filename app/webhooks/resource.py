@@ -36,7 +36,7 @@ class WebhookEndpointHooks(Hooks):
         if url is msgspec.UNSET:
             return
         try:
-            await urls.check_url(url, settings.production)
+            await urls.check_url(url, settings)
         except urls.UnsafeUrl as exc:
             raise InvalidRequest(str(exc), field="url") from None
 
@@ -53,6 +53,14 @@ class WebhookEndpointHooks(Hooks):
     def created_view(self, obj, values):
         fields = msgspec.structs.asdict(obj)
         return WebhookEndpointWithSecret(**fields, secret=values["secret"])
+
+    def replay_view(self, created):
+        # The secret is shown once, by the first answer. The idempotency record keeps the
+        # response in plain text for 24 hours, so it must never hold the secret: a replay
+        # answers the endpoint without `secret` (rotate it if the first answer was lost).
+        fields = msgspec.structs.asdict(created)
+        del fields["secret"]
+        return WebhookEndpoint(**fields)
 
 
 webhook_endpoints = Resource(

@@ -45,10 +45,26 @@ class WebhookEndpoint(msgspec.Struct):
     updated_at: str
 
 
-class WebhookEndpointWithSecret(WebhookEndpoint):
-    """What the create call answers: the only time the signing secret is shown."""
+SECRET_DESCRIPTION = (
+    "The signing secret (whsec_…), shown only by this answer. An idempotent replay of the "
+    "create answers the endpoint without it: the secret is never stored with the replay."
+)
 
-    secret: str
+
+class WebhookEndpointWithSecret(WebhookEndpoint):
+    """The new endpoint with its signing secret, shown this once; an idempotent replay (with
+    Idempotent-Replayed: true) answers the endpoint without `secret`."""
+
+    # always set by the create call; absent only from a replay, hence optional in the schema
+    secret: Annotated[str, msgspec.Meta(description=SECRET_DESCRIPTION)] | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
+
+
+AttemptError = Annotated[str, msgspec.Meta(description=(
+    "Why the attempt failed: `HTTP <status>` for an answer other than 2xx; without an answer, "
+    "one of `connection_failed`, `tls_error`, `timeout`, or `url_refused` (the URL failed the "
+    "public-address check)"))]
 
 
 class WebhookAttempt(msgspec.Struct):
@@ -56,7 +72,7 @@ class WebhookAttempt(msgspec.Struct):
     attempted_at: str
     status_code: int | None
     latency_ms: int
-    error: str | None
+    error: AttemptError | None
     response_body: str | None
 
 

@@ -1,16 +1,41 @@
-"""Which webhook URLs are acceptable: https (http outside production), and in production
-never an address inside the network (loopback, private, link-local, cloud metadata)."""
+"""Which webhook URLs are acceptable.
+
+Everywhere: https (or http outside production), a host, no credentials of any shape
+(`https://user@host`, `https://:@host`), a port from 1 to 65535.
+
+In production, only globally routable destinations: the host is resolved and every address
+it resolves to must be public (`is_public`), and the port must be one of
+PIVOTAL_WEBHOOK_ALLOWED_PORTS (443 and 80 by default). Outside production any address and
+port pass, so loopback receivers on ephemeral ports work in tests and under `make dev`.
+The check runs at create, at PATCH and again before every delivery attempt.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
 import socket
+from ipaddress import IPv4Address, IPv6Address
 from urllib.parse import urlsplit
 
-# metadata services that do not sit in a private or link-local range
+from app.settings import Settings
+
+# metadata services reached by name; their addresses are link-local or private anyway
 _METADATA_HOSTS = {"metadata.google.internal", "metadata", "instance-data"}
-_METADATA_ADDRESSES = {ipaddress.ip_address("100.100.100.200"), ipaddress.ip_address("fd00:ec2::254")}
+# ranges Python's is_global lets through (on some versions or all) that are no public unicast
+# destination; multicast is refused separately
+_NOT_PUBLIC = tuple(ipaddress.ip_network(network) for network in (
+    "192.0.0.0/24",  # IETF protocol assignments (and some clouds' metadata, 192.0.0.192)
+    "192.88.99.0/24",  # 6to4 relay anycast, deprecated (RFC 7526)
+    "::/96",  # IPv4-compatible IPv6, deprecated (RFC 4291)
+    "::ffff:0:0:0/96",  # IPv4-translated (RFC 2765)
+    "64:ff9b:1::/48",  # local-use NAT64 (RFC 8215)
+    "fec0::/10",  # IPv6 site-local, deprecated (RFC 3879)
+))
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # well-known NAT64: the last 32 bits (RFC 6052)
+# characters parsers disagree on (urllib drops tabs and newlines, browsers read a backslash as
+# a slash): a URL holding one, or any control character, is refused rather than read two ways
+_AMBIGUOUS = frozenset(" \\")
 
 
 class UnsafeUrl(ValueError):
@@ -19,46 +44,69 @@ class UnsafeUrl(ValueError):
 
 def check_shape(url: str, production: bool) -> tuple[str, int]:
     """The URL's host and port, if its scheme and shape are acceptable."""
+    if any(char in _AMBIGUOUS or not char.isprintable() for char in url):
+        raise UnsafeUrl("url must not contain spaces, control characters or backslashes")
     parts = urlsplit(url)
     allowed = ("https",) if production else ("https", "http")
     if parts.scheme not in allowed:
         raise UnsafeUrl("url must use https" + ("" if production else " (or http)"))
+    if "@" in parts.netloc:  # also an empty user and password: https://:@host
+        raise UnsafeUrl("url must not carry credentials")
     if not parts.hostname:
         raise UnsafeUrl("url must name a host")
-    if parts.username or parts.password:
-        raise UnsafeUrl("url must not carry credentials")
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        port = parts.port
     except ValueError:
         raise UnsafeUrl("url has an invalid port") from None
+    if port is None:
+        port = 443 if parts.scheme == "https" else 80
+    if port == 0:
+        raise UnsafeUrl("url has an invalid port")
     return parts.hostname.lower(), port
 
 
-def _is_internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
+def embedded_ipv4(address: IPv6Address) -> list[IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries: 6to4, NAT64, Teredo (server and client)."""
+    found = []
+    if address.sixtofour is not None:
+        found.append(address.sixtofour)
+    if address.teredo is not None:
+        found.extend(address.teredo)
+    if address in _NAT64:
+        found.append(IPv4Address(int(address) & 0xFFFF_FFFF))
+    return found
+
+
+def is_public(address: IPv4Address | IPv6Address) -> bool:
+    """Whether `address` is a globally routable unicast address, and so is every IPv4 address
+    it embeds: an IPv6 form must not lead to an address refused in IPv4 form."""
+    if isinstance(address, IPv6Address):
+        if address.ipv4_mapped is not None:  # the IPv4 host itself, written as IPv6
+            return is_public(address.ipv4_mapped)
+        if not all(is_public(inner) for inner in embedded_ipv4(address)):
+            return False
     return (
-        address.is_loopback
-        or address.is_private
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-        or address in _METADATA_ADDRESSES
+        address.is_global
+        and not address.is_multicast
+        and not any(address in network for network in _NOT_PUBLIC)
     )
 
 
-async def check_url(url: str, production: bool) -> None:
+async def check_url(url: str, settings: Settings) -> None:
     """Raise UnsafeUrl unless `url` may receive webhooks; in production, resolve and check it."""
-    host, port = check_shape(url, production)
-    if not production:
+    host, port = check_shape(url, settings.production)
+    if not settings.production:
         return
+    if port not in settings.webhook_allowed_ports:
+        allowed = ", ".join(str(p) for p in settings.webhook_allowed_ports)
+        raise UnsafeUrl(f"url port must be one of {allowed}")
     if host in _METADATA_HOSTS:
         raise UnsafeUrl("url points at a cloud metadata service")
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror:
+    except (socket.gaierror, UnicodeError):
         raise UnsafeUrl(f"url host {host} does not resolve") from None
     for info in infos:
-        if _is_internal(ipaddress.ip_address(info[4][0])):
-            raise UnsafeUrl("url resolves to a loopback, private, link-local or metadata address")
+        if not is_public(ipaddress.ip_address(info[4][0])):
+            raise UnsafeUrl("url must resolve to public addresses only (not loopback, private, "
+                            "link-local, shared, reserved, multicast or metadata)")

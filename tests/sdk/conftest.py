@@ -4,14 +4,13 @@ cloned database; each test takes a fresh workspace in it."""
 from __future__ import annotations
 
 import asyncio
-import collections
 import os
 import subprocess
 import sys
-import threading
+import tempfile
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
-from unittest import mock
+from dataclasses import dataclass
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -19,9 +18,8 @@ import pivotal
 import pytest
 
 from app.core.db import init_connection
-from devtools.devstack import free_port
+from tests import apiserver
 from tests.conftest import Workspace, new_workspace, service_env
-from tests.test_bounded import start_server, wait_until_serving
 
 
 @dataclass
@@ -33,7 +31,6 @@ class Api:
     redis_url: str
     process: subprocess.Popen
     pool: asyncpg.Pool | None = None
-    output: collections.deque = field(default_factory=lambda: collections.deque(maxlen=200))
 
     def openapi(self) -> dict:
         return httpx.get(f"{self.base_url}/openapi.json", timeout=10).json()
@@ -60,20 +57,13 @@ class Api:
         return dict(os.environ, PIVOTAL_API_KEY=workspace.live_key, PIVOTAL_BASE_URL=self.base_url)
 
 
-def _drain(api: Api) -> None:
-    # the server writes a log line per request: an unread pipe would fill up and stall it
-    for line in api.process.stdout:
-        api.output.append(line)
-
-
 async def start_api(database_url: str, redis_url: str, **env: str) -> Api:
-    """`pivotal serve` on a free port, with extra PIVOTAL_* settings from `env`."""
-    port = free_port()
-    with mock.patch.dict(os.environ, env):
-        process = start_server(database_url, redis_url, port)
-    api = Api(f"http://127.0.0.1:{port}/api/v1", database_url, redis_url, process)
-    await wait_until_serving(api.base_url, process)
-    threading.Thread(target=_drain, args=(api,), daemon=True).start()
+    """`pivotal serve` on a port of its own choosing (tests/apiserver.py), with extra
+    PIVOTAL_* settings from `env`; its output goes to a file under a temporary folder."""
+    output = Path(tempfile.mkdtemp(prefix="pivotal-sdk-api-")) / "serve.log"
+    server = apiserver.start_api(database_url, redis_url, output, **env)
+    base_url = await apiserver.wait_until_serving(server)
+    api = Api(base_url, database_url, redis_url, server.process)
     api.pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4, init=init_connection)
     return api
 

@@ -152,7 +152,8 @@ class WebhookEndpoint(msgspec.Struct, kw_only=True, tag_field='object', tag='web
 
 
 class WebhookEndpointWithSecret(msgspec.Struct, kw_only=True, tag_field='object', tag='webhook_endpoint'):
-    """What the create call answers: the only time the signing secret is shown."""
+    """The new endpoint with its signing secret, shown this once; an idempotent replay (with
+    Idempotent-Replayed: true) answers the endpoint without `secret`."""
     id: str
     display_id: int
     url: str
@@ -163,7 +164,7 @@ class WebhookEndpointWithSecret(msgspec.Struct, kw_only=True, tag_field='object'
     livemode: bool
     created_at: str
     updated_at: str
-    secret: str
+    secret: str | None = None
 
     @property
     def object(self) -> Literal['webhook_endpoint']:
@@ -353,6 +354,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     'parameter_invalid': (400, 'invalid_request_error'),
     'parameter_unknown': (400, 'invalid_request_error'),
     'invalid_json': (400, 'invalid_request_error'),
+    'malformed_request': (400, 'invalid_request_error'),
     'idempotency_key_reused': (400, 'invalid_request_error'),
     'missing_api_key': (401, 'authentication_error'),
     'invalid_api_key': (401, 'authentication_error'),
@@ -363,8 +365,10 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     'invalid_status_transition': (409, 'conflict_error'),
     'idempotency_key_in_use': (409, 'conflict_error'),
     'payload_too_large': (413, 'invalid_request_error'),
+    'uri_too_long': (414, 'invalid_request_error'),
     'unsupported_media_type': (415, 'invalid_request_error'),
     'rate_limited': (429, 'rate_limit_error'),
+    'request_header_fields_too_large': (431, 'invalid_request_error'),
     'internal_error': (500, 'api_error'),
     'service_unavailable': (503, 'api_error'),
 }
