@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 
-.PHONY: install dev test migrate lint bench soak clean
+.PHONY: install dev test test-pgbouncer migrate lint bench soak clean
 
 install: $(VENV)/.installed
 
@@ -30,6 +30,14 @@ dev: install
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The suite again with the service behind PgBouncer in transaction pooling mode, in front of
+# DATABASE_URL's server (or the embedded one): needs the system's pgbouncer (Debian: apt-get
+# install pgbouncer). The devstack tests start servers of their own: `make test` covers them.
+test-pgbouncer: install
+	@if [ -z "$${DATABASE_URL:-}" ]; then \
+		exports="$$($(BIN)/pivotal stack env --name pgbouncer)"; eval "$$exports"; fi; \
+	PIVOTAL_SKIP_DEVSTACK_TESTS=1 $(BIN)/python -m devtools.pgbouncer run -- $(BIN)/pytest $(PYTEST_ARGS)
+
 # `stack env` starts the embedded services when needed and prints their export lines; the
 # assignment (not a bare eval) lets a failure stop the recipe.
 migrate: install
@@ -44,12 +52,14 @@ lint: install
 		$(BIN)/python -m compileall -q $(wildcard app worker tests sdk examples); \
 	fi
 
-# the HTTP scenarios against their two ceilings, webhook latency and throughput, then the
-# backfill (batch upserts against single POSTs)
+# the HTTP scenarios against their two ceilings, webhook latency and throughput, the backfill
+# (batch upserts against single POSTs), then PostgreSQL transactions per request and GET/POST
+# through PgBouncer beside direct (bench/RESULTS-pooler.md; without pgbouncer, the count only)
 bench: install
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.webhooks
 	$(BIN)/python -m bench.backfill
+	$(BIN)/python -m bench.pooler
 
 soak: install
 	$(BIN)/python -m bench.soak

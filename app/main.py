@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from litestar import Litestar, Request, Router
 
-from app.core.db import check_columns, create_pool
+from app.core.db import check_columns, check_session, create_pool
 from app.core.logs import flush_request_lines
 from app.core.principal import Principal
 from app.events.routes import events_router, list_event_types_handler
@@ -51,6 +51,7 @@ def create_app(settings: Settings, layers: Layers = Layers()) -> Litestar:
         app.state.pool = await create_pool(settings)
         async with app.state.pool.acquire() as conn:
             await check_columns(conn, row_shapes())
+            await check_session(conn)
         app.state.redis = aioredis.Redis.from_url(
             settings.redis_url, socket_timeout=2, socket_connect_timeout=2
         )

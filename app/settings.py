@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 ENVIRONMENTS = ("development", "test", "production")
+# "transaction": DATABASE_URL is a pooler in transaction mode (PgBouncer), see app/core/db.py
+POOLERS = ("", "transaction")
 DEFAULT_RETRY_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
 DEFAULT_WEBHOOK_PORTS = (443, 80)
 
@@ -20,6 +22,10 @@ class Settings:
     database_url: str
     redis_url: str
     env: str = "development"
+    # PostgreSQL itself, for what needs a session of its own (LISTEN, migrations, the CLI) when
+    # database_url is a pooler; empty means database_url
+    database_direct_url: str = ""
+    db_pooler: str = ""
     # how long a resolved API key is trusted before it is looked up again (revocation delay)
     auth_cache_seconds: float = 5.0
     db_pool_min: int = 2
@@ -58,10 +64,16 @@ class Settings:
     def production(self) -> bool:
         return self.env == "production"
 
+    @property
+    def direct_url(self) -> str:
+        """The URL of PostgreSQL itself, never of a pooler: for session-bound work."""
+        return self.database_direct_url or self.database_url
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """Read settings from the environment (the CLI fills in DATABASE_URL and REDIS_URL from
-        the local dev stack when they are unset, see app/ops/cli.py)."""
+        the local dev stack when they are unset, see app/ops/cli.py). DATABASE_DIRECT_URL
+        defaults to DATABASE_URL."""
         env = os.environ if environ is None else environ
         database_url, redis_url = env.get("DATABASE_URL"), env.get("REDIS_URL")
         if not database_url or not redis_url:
@@ -71,10 +83,15 @@ class Settings:
         mode = env.get("PIVOTAL_ENV", "development")
         if mode not in ENVIRONMENTS:
             raise SettingsError(f"PIVOTAL_ENV must be one of {', '.join(ENVIRONMENTS)}")
+        pooler = env.get("PIVOTAL_DB_POOLER", "")
+        if pooler not in POOLERS:
+            raise SettingsError("PIVOTAL_DB_POOLER must be empty or transaction")
         return cls(
             database_url=database_url,
             redis_url=redis_url,
             env=mode,
+            database_direct_url=env.get("DATABASE_DIRECT_URL", ""),
+            db_pooler=pooler,
             auth_cache_seconds=_number(env, "PIVOTAL_AUTH_CACHE_SECONDS", 5.0),
             db_pool_min=int(_number(env, "PIVOTAL_DB_POOL_MIN", 2)),
             db_pool_max=int(_number(env, "PIVOTAL_DB_POOL_MAX", 10)),

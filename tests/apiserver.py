@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import subprocess
 import sys
@@ -18,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from tests.conftest import service_env
 
 # uvicorn's line for one worker, the supervisor's for several
 PORT_LINE = re.compile(r"(?:Uvicorn running on http://|serving on )127\.0\.0\.1:(\d+)")
@@ -56,8 +57,8 @@ def start_api(
     **env: str,
 ) -> ApiServer:
     """Start `pivotal serve`; `wait_until_serving` then learns its port."""
-    environment = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url,
-                       PIVOTAL_ENV="test", **env)
+    # through the pooler when the suite runs behind one (tests/conftest.py)
+    environment = service_env(database_url, redis_url, **{"PIVOTAL_ENV": "test", **env})
     argv = [sys.executable, "-m", "app.ops.cli", "serve", "--port", str(port),
             "--workers", str(workers)]
     with open(output, "w") as sink:

@@ -2,6 +2,10 @@
 
 With DATABASE_URL / REDIS_URL set, tests use those servers; otherwise they start the embedded
 ones (devtools.devstack) for the session and stop them afterwards.
+
+With PIVOTAL_DB_POOLER=transaction (`make test-pgbouncer`), DATABASE_URL is a PgBouncer and
+DATABASE_DIRECT_URL the PostgreSQL behind it: databases are made, and checked, on PostgreSQL
+itself, and the service under test (make_settings, service_env) reaches them through PgBouncer.
 """
 
 from __future__ import annotations
@@ -21,6 +25,36 @@ from app.main import create_app
 from app.ops.migrations import migrate
 from app.settings import Settings
 from app.workspaces.repo import create_key, create_workspace
+
+
+def _take_pooler() -> str | None:
+    """The pooler's URL, when tests run behind one; the environment then names PostgreSQL
+    itself, so a process started with os.environ and its own DATABASE_URL is never half-pooled."""
+    if os.environ.get("PIVOTAL_DB_POOLER") != "transaction":
+        return None
+    pooler = os.environ["DATABASE_URL"]
+    os.environ["DATABASE_URL"] = os.environ.pop("DATABASE_DIRECT_URL")
+    del os.environ["PIVOTAL_DB_POOLER"]
+    return pooler
+
+
+POOLER_URL = _take_pooler()
+POOLED = POOLER_URL is not None
+
+
+def pooled(database_url: str) -> str:
+    """`database_url` as the service under test reaches it: through the pooler, if any."""
+    if POOLER_URL is None:
+        return database_url
+    return urlunsplit(urlsplit(database_url)._replace(netloc=urlsplit(POOLER_URL).netloc))
+
+
+def service_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    """The environment for a `pivotal` process serving the database at `database_url`."""
+    env = dict(os.environ, DATABASE_URL=pooled(database_url), REDIS_URL=redis_url, **extra)
+    if POOLED:
+        env.update(DATABASE_DIRECT_URL=database_url, PIVOTAL_DB_POOLER="transaction")
+    return env
 
 
 def with_database(url: str, name: str) -> str:
@@ -88,7 +122,9 @@ async def databases(servers: Servers) -> AsyncIterator[Databases]:
 
 def make_settings(database_url: str, redis_url: str, **overrides) -> Settings:
     values = {"env": "test", "auth_cache_seconds": 1.0, **overrides}
-    return Settings(database_url=database_url, redis_url=redis_url, **values)
+    if POOLED:
+        values.update(database_direct_url=database_url, db_pooler="transaction")
+    return Settings(database_url=pooled(database_url), redis_url=redis_url, **values)
 
 
 @pytest.fixture(scope="session")

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import subprocess
 import sys
 
 import pytest
 
+from tests.conftest import service_env
+
 
 @pytest.fixture
 def pivotal(database_url, servers):
-    env = dict(os.environ, DATABASE_URL=database_url, REDIS_URL=servers.redis_url)
+    env = service_env(database_url, servers.redis_url)
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(

@@ -26,7 +26,7 @@ from standardwebhooks.webhooks import Webhook
 from app.core.db import init_connection
 from app.main import create_app
 from app.settings import Settings
-from tests.conftest import Workspace, make_settings, new_workspace, with_database
+from tests.conftest import Workspace, make_settings, new_workspace, service_env, with_database
 from tests.receiver import Receiver
 from tests.waiting import wait_until, wait_until_listening
 from worker.main import queue_name
@@ -93,7 +93,9 @@ class Stack:
         return {row["id"] for row in rows}
 
     async def listening(self, workers: int = 1) -> None:
-        await wait_until_listening(self.env["DATABASE_URL"], workers)
+        # the LISTEN sessions are on PostgreSQL itself, never behind a pooler
+        await wait_until_listening(self.env.get("DATABASE_DIRECT_URL", self.env["DATABASE_URL"]),
+                                   workers)
 
     async def fanned_out(self) -> None:
         """Until the relay has recorded the deliveries of every event committed so far."""
@@ -130,8 +132,8 @@ async def stack(databases, servers) -> AsyncIterator[Stack]:
     redis = aioredis.Redis.from_url(redis_url)
     queue = queue_name(Settings(database_url=database_url, redis_url=redis_url))
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=5, init=init_connection)
-    env = dict(
-        os.environ, DATABASE_URL=database_url, REDIS_URL=redis_url, PIVOTAL_ENV="test",
+    env = service_env(
+        database_url, redis_url, PIVOTAL_ENV="test",
         PIVOTAL_WEBHOOK_RETRY_SCHEDULE=FAST_RETRIES, PIVOTAL_WEBHOOK_TIMEOUT="1",
     )
     app = create_app(make_settings(database_url, redis_url))

@@ -15,7 +15,7 @@ import uvloop
 from aiohttp.abc import AbstractResolver
 from saq import CronJob, Queue, Worker
 
-from app.core.db import create_pool
+from app.core.db import check_session, connect_direct, create_pool
 from app.settings import Settings
 from worker import tasks
 from worker.resolver import http_session
@@ -40,7 +40,8 @@ async def _listen(ctx: dict[str, Any]) -> None:
 
     while True:
         try:
-            conn = await asyncpg.connect(ctx["settings"].database_url)
+            # LISTEN holds a session: never through a transaction pooler
+            conn = await connect_direct(ctx["settings"])
         except (OSError, asyncpg.PostgresError) as exc:
             log.warning("cannot listen for events (%s); retrying", exc)
             await asyncio.sleep(1)
@@ -84,7 +85,7 @@ async def _enqueue_on_wake(
 def queue_name(settings: Settings) -> str:
     """One queue per database: two deployments sharing a Redis must not take each other's
     jobs (a job only knows how to find its work in its own database)."""
-    database = urlsplit(settings.database_url).path.lstrip("/") or "postgres"
+    database = urlsplit(settings.direct_url).path.lstrip("/") or "postgres"
     return f"{QUEUE_PREFIX}:{database}"
 
 
@@ -102,6 +103,8 @@ def worker_settings(
         ctx["settings"] = settings
         ctx["queue"] = queue
         ctx["pool"] = await create_pool(settings, min_size=2, max_size=10)
+        async with ctx["pool"].acquire() as conn:
+            await check_session(conn)
         ctx["http"] = http_session(settings.production, resolver, tls)
         ctx["pump"] = tasks.new_pump(ctx)
         ctx["listener"] = asyncio.create_task(_listen(ctx))

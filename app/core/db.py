@@ -80,7 +80,8 @@ def _parse_blocks(prefix: str, text: str) -> dict[str, str]:
 
 queries = Queries()
 # every connection of the service says who it is: the change feed's horizon looks only at these,
-# so whatever appends events must connect through create_pool (or set this name itself)
+# so whatever appends events must connect through create_pool (or set this name itself); behind
+# PgBouncer the server session a transaction borrows is renamed to it first (check_session)
 APPLICATION_NAME = "pivotal"
 
 
@@ -106,6 +107,10 @@ async def keep_session(conn: asyncpg.Connection) -> None:
 
 async def create_pool(settings: Settings, **overrides: object) -> asyncpg.Pool:
     """One pool per process, with the bounds the change feed relies on."""
+    timeouts = {
+        "statement_timeout": str(settings.statement_timeout_ms),
+        "idle_in_transaction_session_timeout": str(settings.idle_in_transaction_timeout_ms),
+    }
     options: dict[str, object] = {
         "min_size": settings.db_pool_min,
         "max_size": settings.db_pool_max,
@@ -113,14 +118,66 @@ async def create_pool(settings: Settings, **overrides: object) -> asyncpg.Pool:
         # no session reset on release: pooled connections must never change session state
         "reset": keep_session,
         "command_timeout": settings.statement_timeout_ms / 1000 + 5,
-        "server_settings": {
-            "statement_timeout": str(settings.statement_timeout_ms),
-            "idle_in_transaction_session_timeout": str(settings.idle_in_transaction_timeout_ms),
-            "application_name": APPLICATION_NAME,
-        },
+        "server_settings": {**timeouts, "application_name": APPLICATION_NAME},
     }
+    if settings.db_pooler == "transaction":
+        options.update(
+            # a named prepared statement lives in one server session, and the pooler hands
+            # each transaction whichever session is free: unnamed statements only
+            statement_cache_size=0,
+            # PgBouncer refuses startup parameters it does not track (application_name it
+            # does: it sets it on the server session before each transaction it lends)
+            server_settings={"application_name": APPLICATION_NAME},
+            connection_class=_bounded_transactions(timeouts),
+        )
     options.update(overrides)
     return await asyncpg.create_pool(settings.database_url, **options)
+
+
+def _bounded_transactions(timeouts: dict[str, str]) -> type[asyncpg.Connection]:
+    """A connection whose every transaction carries the timeouts, for a transaction pooler.
+
+    A server session is shared with whoever the pooler lends it to next, so session settings
+    are not ours to set; SET LOCAL lasts exactly one transaction. asyncpg opens a transaction
+    with one simple-protocol `BEGIN ...;` and no arguments: the SET LOCALs ride in the same
+    message, so they cost no round trip. Statements outside a transaction are bounded by the
+    client's command_timeout (a cancel request, which PgBouncer forwards).
+    """
+    suffix = "".join(f" SET LOCAL {name} = {value};" for name, value in timeouts.items())
+
+    class TransactionBoundedConnection(asyncpg.Connection):
+        async def execute(self, query: str, *args: object, timeout: float | None = None) -> str:
+            if not args and query.startswith("BEGIN"):
+                query += suffix
+            return await super().execute(query, *args, timeout=timeout)
+
+    return TransactionBoundedConnection
+
+
+async def connect_direct(settings: Settings) -> asyncpg.Connection:
+    """A connection to PostgreSQL itself (never through the pooler), for session-bound work:
+    LISTEN, and the CLI's statements with asyncpg's default named-statement cache."""
+    return await asyncpg.connect(
+        settings.direct_url, server_settings={"application_name": APPLICATION_NAME}
+    )
+
+
+class FeedHorizonUnsafe(RuntimeError):
+    """The server sessions do not carry the service's application_name."""
+
+
+async def check_session(conn: asyncpg.Connection) -> None:
+    """The feed's horizon finds the service's open transactions by application_name: check once,
+    at startup, that the server session a pooled transaction runs on carries it (a pooler that
+    drops it, or PgBouncer's application_name_add_host, would let the feed skip events)."""
+    async with conn.transaction():
+        name = await conn.fetchval("select current_setting('application_name')")
+    if name != APPLICATION_NAME:
+        raise FeedHorizonUnsafe(
+            f"database sessions are named {name!r}, not {APPLICATION_NAME!r}: the change feed's "
+            "horizon cannot see this service's transactions (through PgBouncer, leave "
+            "application_name_add_host off)"
+        )
 
 
 class ColumnMismatch(RuntimeError):

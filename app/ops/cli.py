@@ -53,7 +53,9 @@ def _with_connection(work: Callable[[asyncpg.Connection], Awaitable[Any]]) -> An
     from app.workspaces.repo import WorkspaceError
 
     async def run() -> Any:
-        conn = await asyncpg.connect(_settings().database_url)
+        from app.core.db import connect_direct
+
+        conn = await connect_direct(_settings())
         try:
             return await work(conn)
         finally:
@@ -124,7 +126,7 @@ def migrate(dump_schema: bool) -> None:
     from app.ops.migrations import migrate as run_migrations
 
     try:
-        run_migrations(_settings().database_url, dump_schema=dump_schema, pg_bin=_pg_bin())
+        run_migrations(_settings().direct_url, dump_schema=dump_schema, pg_bin=_pg_bin())
     except RuntimeError as exc:
         _fail(str(exc))
     _print({"object": "migration", "status": "up_to_date"})

@@ -21,6 +21,8 @@ from events e
 -- The oldest start of any open transaction of this service on this database: an event not
 -- yet committed was stamped after its transaction began, so every event older than this is
 -- final. Only the service writes events, so other sessions (a backup, a BI query) are ignored.
+-- Behind PgBouncer in transaction mode the server session a transaction borrows carries its
+-- client's application_name from before its BEGIN (docs/SCALING.md, section 3).
 select coalesce(min(xact_start), now()) from pg_stat_activity
 where datname = current_database() and backend_type = 'client backend'
   and application_name = $1 and xact_start is not null;

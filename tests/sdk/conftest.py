@@ -19,7 +19,7 @@ import pytest
 
 from app.core.db import init_connection
 from tests import apiserver
-from tests.conftest import Workspace, new_workspace
+from tests.conftest import Workspace, new_workspace, service_env
 
 
 @dataclass
@@ -46,9 +46,9 @@ class Api:
 
     def start_worker(self) -> subprocess.Popen:
         """`pivotal worker` on this API's database, retrying failed deliveries fast."""
-        env = dict(os.environ, DATABASE_URL=self.database_url, REDIS_URL=self.redis_url,
-                   PIVOTAL_ENV="test", PIVOTAL_WEBHOOK_RETRY_SCHEDULE="0.2,0.4",
-                   PIVOTAL_WEBHOOK_TIMEOUT="2")
+        env = service_env(self.database_url, self.redis_url,
+                          PIVOTAL_ENV="test", PIVOTAL_WEBHOOK_RETRY_SCHEDULE="0.2,0.4",
+                          PIVOTAL_WEBHOOK_TIMEOUT="2")
         return subprocess.Popen([sys.executable, "-m", "app.ops.cli", "worker"], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
