@@ -7,6 +7,8 @@ PATCH's SET list) are built with pypika and cached per shape.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -209,6 +211,16 @@ async def explain_clash(conn: asyncpg.Connection | asyncpg.Pool, principal: Prin
     holder = f": {existing}" if existing is not None else ""
     return Conflict(f"A {resource.object} with this {clash.field} already exists{holder}",
                     field=clash.field)
+
+
+@asynccontextmanager
+async def clashes_explained(pool: asyncpg.Pool, principal: Principal) -> AsyncIterator[None]:
+    """Around a write's whole transaction: a UniqueClash out of it becomes the 409 naming the
+    holder, looked up once the transaction has rolled back."""
+    try:
+        yield
+    except UniqueClash as clash:
+        raise await explain_clash(pool, principal, clash) from None
 
 
 async def insert(

@@ -24,15 +24,13 @@ def resource_router(resource: Resource) -> Router:
         body = await read_body(request, resource.create)
         await resource.hooks.check(request.app.state.settings, body)
         principal = principal_of(request)
-        try:
+        async with repo.clashes_explained(request.app.state.pool, principal):
             return await idempotent_post(
                 request,
                 principal,
                 lambda conn: writes.create_object(conn, resource, principal, body),
                 replay_view=resource.hooks.replay_view,
             )
-        except repo.UniqueClash as clash:  # rolled back by now: name the holder
-            raise await repo.explain_clash(request.app.state.pool, principal, clash) from None
 
     @get("/")
     async def list_handler(request: Request) -> Response:
@@ -64,11 +62,9 @@ def resource_router(resource: Resource) -> Router:
         body = await read_body(request, resource.update)
         await resource.hooks.check(request.app.state.settings, body)
         principal = principal_of(request)
-        try:
-            async with transaction(request.app.state.pool) as conn:
-                updated = await writes.update_object(conn, resource, principal, reference, body)
-        except repo.UniqueClash as clash:  # rolled back by now: name the holder
-            raise await repo.explain_clash(request.app.state.pool, principal, clash) from None
+        pool = request.app.state.pool
+        async with repo.clashes_explained(pool, principal), transaction(pool) as conn:
+            updated = await writes.update_object(conn, resource, principal, reference, body)
         return json_response(updated)
 
     @delete("/{reference:str}", status_code=200)
