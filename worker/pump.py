@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -32,6 +33,13 @@ log = logging.getLogger("pivotal.worker")
 CLAIM_BATCH = 50
 # with attempts in flight and nothing new claimed, look for due work this often anyway
 IDLE_POLL_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Wake:
+    """New deliveries were recorded, for these endpoints (None: not known)."""
+
+    endpoints: Collection[str] | None
 
 
 @dataclass
@@ -53,20 +61,29 @@ class DeliveryPump:
         self.schedule_retry = schedule_retry
         self.slots = slots
         self.running = False
-        # finished attempts, (row, outcome), and wake-ups (None), of the current run
+        # finished attempts, (row, outcome), and wake-ups (a Wake), of the current run
         self._arrivals: asyncio.Queue = asyncio.Queue()
         self._tasks: set[asyncio.Task] = set()
+        # this process's attempts in flight, by endpoint
+        self._busy: Counter[str] = Counter()
 
-    def poke(self) -> None:
-        """New work may be due: the running pump claims again at once."""
-        self._arrivals.put_nowait(None)
+    def poke(self, endpoints: Collection[str] | None = None) -> None:
+        """New work may be due (for `endpoints`, when known): the running pump claims again at
+        once, unless each of those endpoints already has its cap of attempts in flight here —
+        then the claim could take nothing for them, and the next attempt of theirs to finish
+        claims anyway."""
+        self._arrivals.put_nowait(Wake(endpoints))
+
+    def _worth_claiming(self, wake: Wake) -> bool:
+        cap = self.settings.webhook_endpoint_concurrency
+        return wake.endpoints is None or any(self._busy[e] < cap for e in wake.endpoints)
 
     async def run(self, stopping: asyncio.Event, seconds: float) -> PumpRun:
         """Claim and attempt due deliveries until none is due and none is in flight; stop
         claiming once `stopping` is set or `seconds` have passed, and let what is in flight
         finish and settle."""
         self.running = True
-        self._arrivals = asyncio.Queue()
+        self._arrivals, self._busy = asyncio.Queue(), Counter()
         try:
             return await self._pump(stopping, asyncio.get_running_loop().time() + seconds)
         except BaseException:
@@ -112,10 +129,14 @@ class DeliveryPump:
         finished, poked = [], False
         item = first
         while True:
-            if item is None:
-                poked = True
+            if isinstance(item, Wake):
+                poked = poked or self._worth_claiming(item)
             else:
                 finished.append(item)
+                endpoint = item[0]["endpoint_id"]
+                self._busy[endpoint] -= 1
+                if not self._busy[endpoint]:
+                    del self._busy[endpoint]
             if self._arrivals.empty():
                 return finished, poked
             item = self._arrivals.get_nowait()
@@ -149,6 +170,7 @@ class DeliveryPump:
         for row in live:
             body = bodies.get(row["event_id"]) or bodies.setdefault(
                 row["event_id"], delivery.event_body(row))
+            self._busy[row["endpoint_id"]] += 1
             task = asyncio.create_task(self._attempt(row, body))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)

@@ -14,7 +14,7 @@ from typing import Any
 from saq import Queue
 
 from app.core.db import queries, transaction
-from app.webhooks.fanout import fan_out
+from app.webhooks.fanout import FanOut, fan_out
 from worker.pump import CLAIM_BATCH, DeliveryPump
 
 log = logging.getLogger("pivotal.worker")
@@ -59,14 +59,14 @@ async def enqueue_deliveries(ctx: dict[str, Any], owed: int, delay: float = 0.0)
         await queue.enqueue("deliver", **options)
 
 
-async def wake_deliveries(ctx: dict[str, Any], owed: int) -> None:
+async def wake_deliveries(ctx: dict[str, Any], recorded: FanOut) -> None:
     """New deliveries are due: this process's pump, when it is running, claims them at once
     (no job round trip through Redis); otherwise delivery jobs start a pump."""
     pump: DeliveryPump | None = ctx.get("pump")
     if pump is not None and pump.running:
-        pump.poke()
+        pump.poke(recorded.endpoints)
     else:
-        await enqueue_deliveries(ctx, owed)
+        await enqueue_deliveries(ctx, recorded.deliveries)
 
 
 async def relay(ctx: dict[str, Any]) -> int:
@@ -77,11 +77,11 @@ async def relay(ctx: dict[str, Any]) -> int:
     total = 0
     while True:
         async with transaction(ctx["pool"]) as conn:
-            claimed, delivery_ids = await fan_out(conn, RELAY_BATCH)
-        if delivery_ids:
-            await wake_deliveries(ctx, len(delivery_ids))
-        total += len(delivery_ids)
-        if claimed < RELAY_BATCH:
+            recorded = await fan_out(conn, RELAY_BATCH)
+        if recorded.deliveries:
+            await wake_deliveries(ctx, recorded)
+        total += recorded.deliveries
+        if recorded.events < RELAY_BATCH:
             return total
 
 

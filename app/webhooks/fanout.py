@@ -7,6 +7,8 @@ and a delivery is settled only by recording its attempt (worker/delivery.py).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import asyncpg
 
 from app.core.db import queries
@@ -40,20 +42,26 @@ async def record_deliveries(
     raise RuntimeError("could not find free created_at values for new deliveries")
 
 
-async def fan_out(conn: asyncpg.Connection, batch: int) -> tuple[int, list[str]]:
-    """Claim up to `batch` events not yet fanned out and record their deliveries.
+@dataclass(frozen=True)
+class FanOut:
+    """What one fan-out did: events claimed, deliveries recorded, and their endpoints."""
 
-    Returns how many events were claimed and the new delivery ids.
-    """
+    events: int
+    deliveries: int
+    endpoints: frozenset[str]
+
+
+async def fan_out(conn: asyncpg.Connection, batch: int) -> FanOut:
+    """Claim up to `batch` events not yet fanned out and record their deliveries."""
     events = await conn.fetch(queries["deliveries.claim_events"], batch)
     if not events:
-        return 0, []
+        return FanOut(0, 0, frozenset())
     event_ids = [event["id"] for event in events]
     matches = await conn.fetch(queries["deliveries.matching_endpoints"], event_ids, True,
                               list(SUBJECT_ONLY_EVENT_TYPES))
     delivery_ids = await record_deliveries(conn, matches)
     await conn.execute(queries["deliveries.mark_fanned_out"], event_ids)
-    return len(events), delivery_ids
+    return FanOut(len(events), len(delivery_ids), frozenset(m["endpoint_id"] for m in matches))
 
 
 async def redeliver(conn: asyncpg.Connection, event_id: str) -> list[str]:
