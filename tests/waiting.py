@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import asyncpg
 
-from worker.main import JOB_FOR_CHANNEL
+from worker.main import WORK_FOR_CHANNEL
 
 
 async def wait_until(predicate: Callable[[], object], timeout: float, what: str) -> None:
@@ -29,7 +29,7 @@ async def wait_until(predicate: Callable[[], object], timeout: float, what: str)
 async def wait_until_listening(database_url: str, workers: int = 1) -> None:
     """Until `workers` worker processes listen for the database's commits: whatever is
     committed from now on wakes them at once."""
-    statements = [f'LISTEN "{channel}"' for channel in JOB_FOR_CHANNEL]
+    statements = [f'LISTEN "{channel}"' for channel in WORK_FOR_CHANNEL]
     query = ("select count(*) from pg_stat_activity "
              "where datname = current_database() and query = $1")
     conn = await asyncpg.connect(database_url)

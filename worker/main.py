@@ -22,20 +22,21 @@ from worker.resolver import http_session
 
 log = logging.getLogger("pivotal.worker")
 QUEUE_PREFIX = "pivotal-webhooks"
-# a committed event needs relaying; a redelivery needs its new rows queued
-JOB_FOR_CHANNEL = {"pivotal_events": "relay", "pivotal_deliveries": "sweep"}
+# what a commit-time notification on each channel calls for: a committed event needs
+# relaying; a redelivery needs its new rows queued
+WORK_FOR_CHANNEL = {"pivotal_events": "relay", "pivotal_deliveries": "sweep"}
 WAKE_DEBOUNCE_SECONDS = 0.005
 # SAQ job slots (the deliveries themselves run in the process's pump, worker/pump.py)
 CONCURRENCY = 50
 
 
 async def _listen(ctx: dict[str, Any]) -> None:
-    """Turn commit-time notifications into relay/sweep jobs at once; reconnect when dropped."""
+    """Relay (or sweep) as soon as a commit notifies, in this process; reconnect when dropped."""
     wake = asyncio.Event()
     pending: set[str] = set()
 
     def notified(connection: object, pid: int, channel: str, payload: str) -> None:
-        pending.add(JOB_FOR_CHANNEL[channel])
+        pending.add(WORK_FOR_CHANNEL[channel])
         wake.set()
 
     while True:
@@ -47,12 +48,12 @@ async def _listen(ctx: dict[str, Any]) -> None:
             await asyncio.sleep(1)
             continue
         try:
-            for channel in JOB_FOR_CHANNEL:
+            for channel in WORK_FOR_CHANNEL:
                 await conn.add_listener(channel, notified)
             # anything committed while nobody listened is picked up now
             pending.add("sweep")
             wake.set()
-            await _enqueue_on_wake(ctx, conn, wake, pending)
+            await _work_on_wake(ctx, conn, wake, pending)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             log.warning("event listener lost its connection (%s); reconnecting", exc)
         finally:
@@ -60,25 +61,30 @@ async def _listen(ctx: dict[str, Any]) -> None:
                 await conn.close()
 
 
-async def _enqueue_on_wake(
+async def _work_on_wake(
     ctx: dict[str, Any], conn: asyncpg.Connection, wake: asyncio.Event, pending: set[str]
 ) -> None:
-    queue: Queue = ctx["queue"]
+    """Run the work notifications asked for, here rather than as a job through Redis: the
+    relay is on every delivery's path, and a job costs several Redis round trips before it
+    starts. Every worker process listens; concurrent relays skip each other's events."""
+    work = {"relay": tasks.relay, "sweep": tasks.sweep}
     while not conn.is_closed():
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(1.0):
                 await wake.wait()
         wake.clear()
-        try:
-            while pending:
-                job = pending.pop()
-                await queue.enqueue(job, timeout=60, retries=1)
-        except redis.exceptions.RedisError as exc:
-            # Redis is away: the work stays owed in PostgreSQL, the sweep picks it up later
-            log.warning("cannot queue %s (%s); will retry", job, exc)
-            pending.add(job)
-            await asyncio.sleep(1)
-        # many commits in a burst become one job
+        while pending:
+            name = pending.pop()
+            try:
+                await work[name](ctx)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError,
+                    redis.exceptions.RedisError) as exc:
+                # the work stays owed in PostgreSQL: try again shortly (the sweep also will)
+                log.warning("%s failed (%s); will retry", name, exc)
+                pending.add(name)
+                await asyncio.sleep(1)
+                break
+        # many commits in a burst become one relay
         await asyncio.sleep(WAKE_DEBOUNCE_SECONDS)
 
 
@@ -116,7 +122,7 @@ def worker_settings(
 
     return {
         "queue": queue,
-        "functions": [tasks.relay, tasks.deliver, tasks.sweep, tasks.prune],
+        "functions": [tasks.deliver, tasks.sweep, tasks.prune],
         "concurrency": CONCURRENCY,
         "cron_jobs": [
             # the safety net for anything a lost Redis key or a dead worker left owed
