@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import aiohttp
 import asyncpg
 
-from app.core.db import queries
+from app.core.db import queries, transaction
 from app.settings import Settings
 from worker import delivery
 from worker.resolver import HTTP_SLOTS
@@ -147,7 +147,7 @@ class DeliveryPump:
         """Settle the finished attempts, then claim up to `limit` due deliveries (capped per
         endpoint); deliveries whose endpoint was deleted are abandoned, not returned."""
         cap, claimed, delays = self.settings.webhook_endpoint_concurrency, [], []
-        async with self.pool.acquire() as conn, conn.transaction():
+        async with transaction(self.pool) as conn:
             if finished:
                 delays = await delivery.settle(conn, self.settings, *zip(*finished))
             endpoints = await conn.fetch(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import asyncpg
@@ -194,11 +195,32 @@ async def check_columns(conn: asyncpg.Connection, shapes: dict[str, tuple[str, .
             raise ColumnMismatch(f"{name} answers {columns}, its struct needs {expected}")
 
 
+# what to do once the transaction `transaction()` opened in this task has committed
+_after_commit: ContextVar[list[Callable[[asyncpg.Pool], None]] | None] = ContextVar(
+    "after_commit", default=None)
+
+
 @asynccontextmanager
 async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
-    """A connection inside one transaction: everything a write does commits together."""
-    async with pool.acquire() as conn, conn.transaction():
-        yield conn
+    """A connection inside one transaction: everything a write does commits together. What
+    the write registered with `after_commit` runs once it has committed (never after a
+    rollback)."""
+    token = _after_commit.set([])
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            yield conn
+        for callback in _after_commit.get() or ():
+            callback(pool)
+    finally:
+        _after_commit.reset(token)
+
+
+def after_commit(callback: Callable[[asyncpg.Pool], None]) -> None:
+    """Call `callback(pool)` once the enclosing `transaction()` has committed (once, however
+    often it is registered). A caller that runs its own transaction gets no callback."""
+    callbacks = _after_commit.get()
+    if callbacks is not None and callback not in callbacks:
+        callbacks.append(callback)
 
 
 # connection exceptions, insufficient resources, operator intervention (shutdown, restart),

@@ -13,6 +13,7 @@ from app.core.ids import new_id, parse_reference
 from app.core.pagination import ListParams, SqlArgs, fetch_page
 from app.core.principal import Principal
 from app.events.schemas import EventData
+from app.events.wakeups import wake_worker_after_commit
 
 INSERT_ATTEMPTS = 8
 
@@ -27,9 +28,11 @@ async def append_event(
     """Append `event_type` for `obj` (as it is after the change) to the outbox.
 
     `conn` must come from app.core.db.create_pool: the feed's horizon only waits for the open
-    transactions of connections named APPLICATION_NAME.
+    transactions of connections named APPLICATION_NAME. Inside app.core.db.transaction, the
+    webhook worker is woken once it has committed (else its sweep finds the event).
     """
     data = EventData(obj, previous_attributes)
+    wake_worker_after_commit()
     for _ in range(INSERT_ATTEMPTS):
         event_id = await conn.fetchval(
             queries["events.insert"],
@@ -54,6 +57,7 @@ async def append_events(
     scope = {"workspace_id": principal.workspace_id, "livemode": principal.livemode}
     rows = [{"id": new_id(), "type": kind, "object_id": obj.id, "data": EventData(obj, previous)}
             for kind, obj, previous in events]
+    wake_worker_after_commit()
     for _ in range(INSERT_ATTEMPTS):
         if not rows:
             return

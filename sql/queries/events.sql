@@ -1,14 +1,11 @@
 -- name: insert
 -- Append one event to the outbox; a created_at taken in the same microsecond inserts nothing.
--- The notification reaches the webhook worker when (and only if) the transaction commits.
-with event as (
-    insert into events (id, workspace_id, livemode, display_id, type, object_id, data, created_at)
-    values ($1, $2, $3, nextval(display_id_sequence($2, $3, 'event')::regclass), $4, $5,
-            $6::json, clock_timestamp())
-    on conflict (workspace_id, livemode, created_at) do nothing
-    returning id
-)
-select id, pg_notify('pivotal_events', '') from event;
+-- (The webhook worker is woken once the transaction has committed: app/events/wakeups.py.)
+insert into events (id, workspace_id, livemode, display_id, type, object_id, data, created_at)
+values ($1, $2, $3, nextval(display_id_sequence($2, $3, 'event')::regclass), $4, $5,
+        $6::json, clock_timestamp())
+on conflict (workspace_id, livemode, created_at) do nothing
+returning id;
 
 -- name: select
 -- Events as served; the last column is the list cursor.
@@ -37,18 +34,14 @@ where id in (select id from events where created_at < clock_timestamp() - make_i
 -- Append events to the outbox, in array order: created_at is the statement's start plus a
 -- microsecond per element (still before the commit: writing a row takes longer than that, which
 -- the feed's horizon relies on). Those that land on a taken microsecond insert nothing (the
--- caller tries them again). PostgreSQL folds the identical notifications into one at commit.
-with event as (
-    insert into events (id, workspace_id, livemode, display_id, type, object_id, data,
-                        created_at)
-    select v.id, :workspace_id, :livemode,
-           nextval(display_id_sequence(:workspace_id, :livemode, 'event')::regclass), v.type,
-           v.object_id, v.data, base.ts + (v.position - 1) * interval '1 microsecond'
-    from unnest(:id::text[], :type::text[], :object_id::text[], :data::json[])
-         with ordinality as v(id, type, object_id, data, position)
-    cross join (select clock_timestamp() as ts) as base
-    order by v.position
-    on conflict (workspace_id, livemode, created_at) do nothing
-    returning id
-)
-select id, pg_notify('pivotal_events', '') from event;
+-- caller tries them again).
+insert into events (id, workspace_id, livemode, display_id, type, object_id, data, created_at)
+select v.id, :workspace_id, :livemode,
+       nextval(display_id_sequence(:workspace_id, :livemode, 'event')::regclass), v.type,
+       v.object_id, v.data, base.ts + (v.position - 1) * interval '1 microsecond'
+from unnest(:id::text[], :type::text[], :object_id::text[], :data::json[])
+     with ordinality as v(id, type, object_id, data, position)
+cross join (select clock_timestamp() as ts) as base
+order by v.position
+on conflict (workspace_id, livemode, created_at) do nothing
+returning id;
