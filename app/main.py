@@ -17,6 +17,7 @@ from app.http.auth import FailedLookups, KeyCache, authenticate
 from app.http.edge import with_deadline
 from app.http.errors import EXCEPTION_HANDLERS
 from app.http.health import health_handler
+from app.http.options import allow_every_method
 from app.http.parsing import MAX_BODY_BYTES
 from app.http.ratelimit import RateLimiter
 from app.openapi.document import handlers as openapi_handlers
@@ -79,6 +80,7 @@ def create_app(settings: Settings, layers: Layers = Layers()) -> Litestar:
         route_handlers=[api],
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[allow_every_method],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=None,
         # logging is configured by whoever runs the app (app/core/logs.py for `pivotal serve`)

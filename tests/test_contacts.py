@@ -65,7 +65,8 @@ async def test_customer_of_a_contact_cannot_change(client, auth):
     moved = await client.patch(
         f"/contacts/{contact['id']}", json={"customer": other["id"]}, headers=auth
     )
-    assert_error(moved, 400, "parameter_invalid", "customer")
+    # the request is well formed; the contact's current customer refuses it
+    assert_error(moved, 409, "immutable_field", "customer")
 
 
 async def test_email_is_validated_and_unique_per_customer_ignoring_case(client, auth):

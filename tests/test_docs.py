@@ -130,6 +130,7 @@ async def ordinary_errors(client, admin) -> dict[str, object]:
         "/onboardings", json={"customer": customer["id"], "name": "O"}, headers=auth)).json()
     await client.patch(f"/onboardings/{onboarding['id']}", json={"status": "cancelled"},
                        headers=auth)
+    other = (await client.post("/customers", json={"name": "Other"}, headers=auth)).json()
     key = {**auth, "Idempotency-Key": secrets.token_hex(8)}
     await client.post("/customers", json={"name": "K"}, headers=key)
     responses = {
@@ -149,6 +150,8 @@ async def ordinary_errors(client, admin) -> dict[str, object]:
             "/customers", json={"name": "B", "external_id": "x"}, headers=auth),
         "invalid_status_transition": await client.patch(
             f"/onboardings/{onboarding['id']}", json={"status": "active"}, headers=auth),
+        "immutable_field": await client.patch(
+            f"/onboardings/{onboarding['id']}", json={"customer": other["id"]}, headers=auth),
         "payload_too_large": await client.post(
             "/customers", content=b'{"name": "' + b"x" * (1 << 20) + b'"}', headers=as_json),
         "unsupported_media_type": await client.post(

@@ -31,15 +31,15 @@ async def test_repeat_with_same_key_replays_the_first_response(client, auth, adm
     assert events == 1
 
 
-async def test_same_key_with_a_different_body_or_path_is_400(client, auth):
+async def test_same_key_with_a_different_body_or_path_is_409(client, auth):
     key = secrets.token_hex(8)
     customer = (await client.post("/customers", json={"name": "A"}, headers=keyed(auth, key))).json()
     other_body = await client.post("/customers", json={"name": "B"}, headers=keyed(auth, key))
-    assert_error(other_body, 400, "idempotency_key_reused", "Idempotency-Key")
+    assert_error(other_body, 409, "idempotency_key_reused", "Idempotency-Key")
     other_path = await client.post(
         "/contacts", json={"customer": customer["id"], "email": "a@b.co"}, headers=keyed(auth, key)
     )
-    assert_error(other_path, 400, "idempotency_key_reused", "Idempotency-Key")
+    assert_error(other_path, 409, "idempotency_key_reused", "Idempotency-Key")
 
 
 async def test_keys_are_scoped_per_workspace_and_mode(client, workspace):

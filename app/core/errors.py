@@ -27,8 +27,6 @@ CODES: dict[str, ErrorCode] = {
     # what the HTTP parser refuses before the app runs: bad framing, bytes not allowed
     "malformed_request": ErrorCode(
         400, _INVALID, "Malformed HTTP request: Invalid character in Content-Length"),
-    "idempotency_key_reused": ErrorCode(
-        400, _INVALID, "This Idempotency-Key was used with a different request; use a new key"),
     "missing_api_key": ErrorCode(
         401, "authentication_error", "No API key provided: send 'Authorization: Bearer <key>'"),
     "invalid_api_key": ErrorCode(401, "authentication_error", "Invalid API key provided"),
@@ -41,6 +39,12 @@ CODES: dict[str, ErrorCode] = {
         "A customer with this external_id already exists: ckv9x2m1p0000qz8l3h6g7f2a"),
     "invalid_status_transition": ErrorCode(
         409, "conflict_error", "An onboarding cannot go from cancelled to active"),
+    # a well-formed request the current state refuses is a 409, never a 400: a client (or a
+    # fuzzer) that sends only what the OpenAPI document allows never meets a 400
+    "idempotency_key_reused": ErrorCode(
+        409, "conflict_error",
+        "This Idempotency-Key was used with a different request; use a new key"),
+    "immutable_field": ErrorCode(409, "conflict_error", "customer cannot be changed"),
     "idempotency_key_in_use": ErrorCode(
         409, "conflict_error",
         "A request with this Idempotency-Key is still being processed; retry later"),

@@ -11,18 +11,37 @@ import msgspec
 from app.core.errors import InvalidRequest
 
 MAX_METADATA_KEYS = 50
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
-_HOSTNAME_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 
-MetadataKey = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
-MetadataValue = Annotated[str, msgspec.Meta(max_length=500)]
-# null or "" removes a key (PATCH); the 50-key cap is checked on the merged result
-MetadataInput = dict[MetadataKey, MetadataValue | None]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-ShortText = Annotated[str, msgspec.Meta(max_length=255)]
-ExternalId = Annotated[str, msgspec.Meta(min_length=1, max_length=255)]
-Email = Annotated[str, msgspec.Meta(max_length=254)]
-Domain = Annotated[str, msgspec.Meta(max_length=253)]
+# Patterns the OpenAPI document states (ECMA 262) and the server applies with re.fullmatch,
+# written with explicit character ranges so both regex dialects read them alike.
+# PostgreSQL text cannot hold U+0000: every free-text field refuses it (app/http/parsing.py)
+NO_NUL = "^[^\\u0000]*$"
+# what Python's \s matches, and the other control characters
+_SPACE = "\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
+EMAIL_PATTERN = f"^[^@{_SPACE}]+@[^@{_SPACE}]+\\.[^@.{_SPACE}]+$"
+_LABEL = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HOSTNAME_PATTERN = f"^(?:{_LABEL}\\.)+{_LABEL}\\.?$"
+_EMAIL = re.compile(EMAIL_PATTERN)
+_HOSTNAME = re.compile(HOSTNAME_PATTERN)
+
+
+def text(pattern: str = NO_NUL, **limits: int) -> msgspec.Meta:
+    """A string field's limits (enforced by msgspec) and its pattern (stated in the document,
+    enforced by the field's own check: reject_nul, email, hostname...)."""
+    return msgspec.Meta(**limits, extra_json_schema={"pattern": pattern})
+
+
+MetadataKey = Annotated[str, text(min_length=1, max_length=40)]
+MetadataValue = Annotated[str, text(max_length=500)]
+# null or "" removes a key (PATCH); a request names at most 50 keys, and the cap is checked
+# again on the merged result
+MetadataInput = Annotated[dict[MetadataKey, MetadataValue | None],
+                          msgspec.Meta(max_length=MAX_METADATA_KEYS)]
+Name = Annotated[str, text(min_length=1, max_length=200)]
+ShortText = Annotated[str, text(max_length=255)]
+ExternalId = Annotated[str, text(min_length=1, max_length=255)]
+Email = Annotated[str, text(EMAIL_PATTERN, max_length=254)]
+Domain = Annotated[str, text(HOSTNAME_PATTERN, max_length=253)]
 
 
 def ascii_int(value: str) -> int | None:
@@ -37,7 +56,6 @@ def ascii_int(value: str) -> int | None:
 def email(value: str | None, field: str) -> str | None:
     if value is None:
         return None
-    value = value.strip()
     if not _EMAIL.fullmatch(value):
         raise InvalidRequest(f"{field} must be an email address", field=field)
     return value
@@ -50,14 +68,13 @@ def email_key(value: str) -> str:
 
 
 def hostname(value: str | None, field: str) -> str | None:
-    """A bare hostname (`acme.com`), stored lowercase; URLs and paths are refused."""
+    """A bare hostname (`acme.com`), stored lowercase without a final dot; URLs and paths
+    are refused."""
     if value is None:
         return None
-    value = value.strip().lower().rstrip(".")
-    labels = value.split(".")
-    if len(labels) < 2 or not all(_HOSTNAME_LABEL.fullmatch(label) for label in labels):
+    if not _HOSTNAME.fullmatch(value):
         raise InvalidRequest(f"{field} must be a hostname such as acme.com", field=field)
-    return value
+    return value.lower().rstrip(".")
 
 
 def metadata(current: dict[str, str], changes: dict[str, str | None]) -> dict[str, str]:
@@ -74,4 +91,4 @@ def metadata(current: dict[str, str], changes: dict[str, str | None]) -> dict[st
         )
     return merged
 # another object's cuid or display_id (an integer, or a string of digits)
-Reference = Annotated[int, msgspec.Meta(ge=1)] | Annotated[str, msgspec.Meta(max_length=64)]
+Reference = Annotated[int, msgspec.Meta(ge=1)] | Annotated[str, text(max_length=64)]

@@ -36,7 +36,7 @@ def _from_http_exception(exc: HTTPException) -> ApiError:
     if isinstance(exc, NotFoundException):
         return NotFound("Unrecognized request URL", code="route_not_found")
     if isinstance(exc, MethodNotAllowedException):
-        allow = _with_head((exc.headers or {}).get("allow", ""))
+        allow = with_head((exc.headers or {}).get("allow", ""))
         return MethodNotAllowed(
             f"Method not allowed on this URL (allowed: {allow})", headers={"Allow": allow}
         )
@@ -50,7 +50,7 @@ def _from_http_exception(exc: HTTPException) -> ApiError:
     return InternalError("An internal error occurred")
 
 
-def _with_head(allow: str) -> str:
+def with_head(allow: str) -> str:
     """Litestar's Allow list, with HEAD beside GET (app/http/edge.py answers it)."""
     methods = [m.strip() for m in allow.split(",") if m.strip()]
     if "GET" in methods and "HEAD" not in methods:

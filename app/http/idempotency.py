@@ -60,7 +60,7 @@ async def replay_or_claim(
     if stored is None:
         return None
     if (stored["method"], stored["path"], stored["fingerprint"]) != key[1:]:
-        raise InvalidRequest(
+        raise Conflict(
             "This Idempotency-Key was used with a different request; use a new key",
             code="idempotency_key_reused",
             field="Idempotency-Key",

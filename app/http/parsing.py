@@ -70,15 +70,40 @@ def decode_json(raw: bytes, kind: type[T]) -> T:
             raw.decode()
         except UnicodeDecodeError:
             raise not_utf8() from None
-        raise validation_error(exc) from None
+        decoded = _with_integers(raw, kind, exc)
     except msgspec.DecodeError as exc:
         raise InvalidJson(f"Request body is not valid JSON: {exc}") from None
     except UnicodeDecodeError:  # msgspec's own error for a string that is not UTF-8
         raise not_utf8() from None
-    # JSON can only carry U+0000 escaped; one scan of the bytes keeps the common case cheap
+    # JSON can only carry U+0000 escaped; one scan of the bytes keeps the common case cheap.
+    # What was decoded is scanned: msgspec.Raw parts (a batch's items) are scanned when they
+    # are decoded in turn, so a NUL fails its item, not the whole batch
     if b"\\u0000" in raw:
-        reject_nul(msgspec.json.decode(raw))
+        reject_nul(msgspec.to_builtins(decoded, enc_hook=lambda raw_part: None))
     return decoded
+
+
+def _integral(value: Any) -> Any:
+    """`value` with every float that has no fraction (107.0, 1e3) as an int."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_integral(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _integral(item) for key, item in value.items()}
+    return value
+
+
+def _with_integers(raw: bytes, kind: type[T], exc: msgspec.ValidationError) -> T:
+    """A body msgspec refused, read again with 107.0 as 107: JSON has one number type, and
+    JSON Schema's `integer` (what the document says of ids and counts) includes 107.0."""
+    if "got `float`" not in str(exc):
+        raise validation_error(exc) from None
+    integral = msgspec.json.encode(_integral(msgspec.json.decode(raw)))
+    try:
+        return _decoder(kind).decode(integral)
+    except msgspec.ValidationError as again:
+        raise validation_error(again) from None
 
 
 def _nul_field(value: Any, path: str) -> str | None:

@@ -12,6 +12,7 @@ import msgspec
 from litestar import Request, Response, get
 
 from app.core.errors import ErrorEnvelope
+from app.core.validation import NO_NUL
 from app.http.health import Health
 from app.openapi import exact as openapi_exact
 from app.openapi import webhooks
@@ -60,11 +61,12 @@ def _filter_parameters(spec: Filter | RangeFilter | Search) -> list[dict[str, An
                  "description": "Case-insensitive substring of " + ", ".join(spec.fields),
                  "schema": {"type": "string", "minLength": shortest, "maxLength": longest,
                             "pattern": "^[^\\x00-\\x1f]*$"}}]
-    schema: dict[str, Any] = {"type": "string"}
+    # list filters refuse U+0000 (app/http/parsing.py)
+    schema: dict[str, Any] = {"type": "string", "pattern": NO_NUL}
     if spec.parse is bool_filter:
         schema = {"type": "boolean"}
     elif choices := getattr(spec.parse, "choices", None):
-        schema["enum"] = list(choices)
+        schema = {"type": "string", "enum": list(choices)}
     parameter: dict[str, Any] = {"name": spec.name, "in": "query", "schema": schema}
     if spec.multiple:  # status=active,paused
         parameter.update(schema={"type": "array", "items": schema, "minItems": 1},

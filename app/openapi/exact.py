@@ -88,6 +88,7 @@ def pin_objects(components: dict[str, Any], resources: tuple[Resource, ...]) -> 
         components[name]["properties"]["object"] = {"const": kind}
     components["EventType"]["properties"]["example"] = {"$ref": REF.format(name="Event")}
     components["EventType"]["properties"]["type"] = components["Event"]["properties"]["type"]
+    _state_request_rules(components, resources)
     components["Recover"]["properties"]["since"] = {
         "type": "string", "format": "date-time",
         "description": "Deliveries that ended failed at or after this time are queued again"}
@@ -101,3 +102,22 @@ def pin_objects(components: dict[str, Any], resources: tuple[Resource, ...]) -> 
         {"$ref": f"#/components/schemas/{r.read.__name__}"}
         for r in resources if r.emits_events or r.extra_events
     ]}
+
+
+def _state_request_rules(components: dict[str, Any], resources: tuple[Resource, ...]) -> None:
+    """What request bodies must hold beyond their fields' own types: the customer named one
+    way only (app/resources/references.py), and known event types in enabled_events."""
+    from app.registry import EVENT_FAMILIES, EVENT_TYPES
+    from app.resources.references import BY_EXTERNAL_ID
+
+    def named(field: str) -> dict[str, Any]:
+        return {"required": [field], "properties": {field: {"not": {"type": "null"}}}}
+
+    for resource in resources:
+        if BY_EXTERNAL_ID not in components[resource.create.__name__]["properties"]:
+            continue
+        components[resource.create.__name__]["oneOf"] = [named("customer"), named(BY_EXTERNAL_ID)]
+        components[resource.update.__name__]["not"] = {"required": ["customer", BY_EXTERNAL_ID]}
+    known = {"enum": ["*", *EVENT_TYPES, *EVENT_FAMILIES]}
+    for name in ("WebhookEndpointCreate", "WebhookEndpointUpdate"):
+        components[name]["properties"]["enabled_events"]["items"] = known

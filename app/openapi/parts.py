@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.core.errors import CODES, ErrorEnvelope, codes_by_status
+from app.core.validation import NO_NUL
 
 REF = "#/components/schemas/{name}"
 # errors any authenticated operation can answer; 414 and 431 come before the app runs, from
@@ -90,5 +91,5 @@ def idempotency_header() -> dict[str, Any]:
     return {
         "name": "Idempotency-Key", "in": "header", "required": False,
         "description": "Makes the request safe to retry: a repeat replays the first response",
-        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": NO_NUL},
     }

@@ -321,7 +321,7 @@ def _changes(resource: Resource, item: Item, current: Any, customers: dict
         reference = customer_reference(requested)
         moved = reference is not None and reference != ("customer", current.customer)
         if moved and _customer_id(item, reference, customers) != current.customer:
-            raise InvalidRequest("customer cannot be changed", field=reference[0])
+            raise Conflict("customer cannot be changed", field=reference[0], code="immutable_field")
     new = {name: value for name, value in requested.items() if getattr(current, name) != value}
     return new, (resource.hooks.derived(current, new) if new else NO_DERIVED)
 

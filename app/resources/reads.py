@@ -70,8 +70,11 @@ async def expand(conn: asyncpg.Connection, resource: Resource, principal: Princi
         ids = sorted({getattr(obj, name) for obj in objects if getattr(obj, name) is not None})
         found = {}
         if ids:
+            # one primary-key probe per id: with `t.id = any($3)` the planner would AND the
+            # ids with an index over the whole workspace (the search index), a scan of it all
             sql = (f"{queries[target.table + '.select']} where t.workspace_id = $1 "
-                   "and t.livemode = $2 and t.id = any($3::text[]) and t.deleted_at is null")
+                   "and t.livemode = $2 and t.id in (select unnest($3::text[])) "
+                   "and t.deleted_at is null")
             rows = await conn.fetch(sql, principal.workspace_id, principal.livemode, ids)
             found = {row["id"]: target.render(row) for row in rows}
         objects = [msgspec.structs.replace(obj, **{name: found.get(getattr(obj, name))})

@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-from app.core.errors import InvalidRequest, ParameterMissing
+from app.core.errors import Conflict, InvalidRequest, ParameterMissing
 from app.core.principal import Principal
 from app.resources import repo
 
@@ -58,10 +58,10 @@ async def resolve_customer(
 async def keep_customer(
     conn: asyncpg.Connection, principal: Principal, current: Any, requested: dict[str, Any]
 ) -> None:
-    """The customer is immutable: naming the same one is allowed, another one is a 400."""
+    """The customer is immutable: naming the same one is allowed, another one is a 409."""
     named = customer_reference(requested)
     if named is None or named == ("customer", current.customer):
         return
     customer_id = await resolve_customer(conn, principal, named, lock=None)
     if customer_id != current.customer:
-        raise InvalidRequest("customer cannot be changed", field=named[0])
+        raise Conflict("customer cannot be changed", field=named[0], code="immutable_field")

@@ -6,12 +6,14 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from app.core.validation import MetadataInput
+from app.core.validation import MetadataInput, text
+from app.webhooks.urls import URL_PATTERN
 
-Url = Annotated[str, msgspec.Meta(min_length=1, max_length=2048)]
+Url = Annotated[str, text(URL_PATTERN, min_length=1, max_length=2048)]
+# the document lists the event types and families (app/openapi/exact.py)
 EventFilter = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 EnabledEvents = Annotated[list[EventFilter], msgspec.Meta(min_length=1, max_length=64)]
-Description = Annotated[str, msgspec.Meta(max_length=500)]
+Description = Annotated[str, text(max_length=500)]
 EndpointStatus = Literal["enabled", "disabled"]
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 from ipaddress import IPv4Address, IPv6Address
 from urllib.parse import urlsplit
@@ -38,6 +39,27 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")  # well-known NAT64: the last 32 b
 _AMBIGUOUS = frozenset(" \\")
 
 
+def _ipv6_pattern() -> str:
+    """RFC 3986's IPv6address as a regular expression (what urlsplit accepts in brackets)."""
+    h16, dec = "[0-9A-Fa-f]{1,4}", "(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+    ls32 = f"(?:{h16}:{h16}|{dec}(?:\\.{dec}){{3}})"
+    forms = [f"(?:{h16}:){{6}}{ls32}", f"::(?:{h16}:){{5}}{ls32}"]
+    forms += [f"(?:(?:{h16}:){{0,{before}}}{h16})?::(?:{h16}:){{{after}}}{ls32}"
+              for before, after in ((0, 4), (1, 3), (2, 2), (3, 1), (4, 0))]
+    forms += [f"(?:(?:{h16}:){{0,5}}{h16})?::{h16}", f"(?:(?:{h16}:){{0,6}}{h16})?::"]
+    return "(?:" + "|".join(forms) + ")"
+
+
+# The shape the document states and check_shape enforces last (ECMA 262 and Python alike):
+# http(s), a host name or a bracketed IPv6 address, a port from 1 to 65535 (leading zeros
+# allowed, as urlsplit reads them), then printable ASCII without spaces or backslashes.
+_PORT = "0*(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+_HOST_CHARS = "[!\"$%&'()*+,.0-9;<=>A-Z^_`a-z{|}~-]+"
+URL_PATTERN = (f"^[Hh][Tt][Tt][Pp][Ss]?://(?:{_HOST_CHARS}|\\[{_ipv6_pattern()}\\])"
+               f"(?::(?:{_PORT})?)?(?:[/?#][!-\\[\\]-~]*)?$")
+_URL = re.compile(URL_PATTERN)
+
+
 class UnsafeUrl(ValueError):
     """The URL may not receive webhooks; the message says why."""
 
@@ -46,7 +68,10 @@ def check_shape(url: str, production: bool) -> tuple[str, int]:
     """The URL's host and port, if its scheme and shape are acceptable."""
     if any(char in _AMBIGUOUS or not char.isprintable() for char in url):
         raise UnsafeUrl("url must not contain spaces, control characters or backslashes")
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # brackets that hold no IPv6 address
+        raise UnsafeUrl("url is not a valid URL") from None
     allowed = ("https",) if production else ("https", "http")
     if parts.scheme not in allowed:
         raise UnsafeUrl("url must use https" + ("" if production else " (or http)"))
@@ -62,6 +87,9 @@ def check_shape(url: str, production: bool) -> tuple[str, int]:
         port = 443 if parts.scheme == "https" else 80
     if port == 0:
         raise UnsafeUrl("url has an invalid port")
+    if not _URL.fullmatch(url):
+        raise UnsafeUrl("url must be an http(s) URL of printable ASCII characters: a host "
+                        "name or a bracketed IPv6 address, a port, a path")
     return parts.hostname.lower(), port
 
 

@@ -115,6 +115,6 @@ def test_create_with_the_same_idempotency_key_answers_the_first_object(pv):
     again = pv.customers.create(name="Once", idempotency_key="signup-42")
     assert again == first
     assert [c.id for c in pv.customers.list()] == [first.id]
-    with pytest.raises(pivotal.InvalidRequestError) as raised:
+    with pytest.raises(pivotal.ConflictError) as raised:
         pv.customers.create(name="Other", idempotency_key="signup-42")
     assert raised.value.code == "idempotency_key_reused"

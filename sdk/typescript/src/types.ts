@@ -244,7 +244,7 @@ export interface OnboardingUpdateParams {
 
 export interface WebhookEndpointCreateParams {
   url: string;
-  enabledEvents: string[];
+  enabledEvents: Array<"*" | "customer.created" | "customer.updated" | "customer.deleted" | "contact.created" | "contact.updated" | "contact.deleted" | "onboarding.created" | "onboarding.updated" | "onboarding.deleted" | "webhook_endpoint.test" | "webhook_endpoint.disabled" | "contact.*" | "customer.*" | "onboarding.*" | "webhook_endpoint.*">;
   description?: string | null;
   status?: "disabled" | "enabled";
   metadata?: Record<string, string | null>;
@@ -252,7 +252,7 @@ export interface WebhookEndpointCreateParams {
 
 export interface WebhookEndpointUpdateParams {
   url?: string;
-  enabledEvents?: string[];
+  enabledEvents?: Array<"*" | "customer.created" | "customer.updated" | "customer.deleted" | "contact.created" | "contact.updated" | "contact.deleted" | "onboarding.created" | "onboarding.updated" | "onboarding.deleted" | "webhook_endpoint.test" | "webhook_endpoint.disabled" | "contact.*" | "customer.*" | "onboarding.*" | "webhook_endpoint.*">;
   description?: string | null;
   status?: "disabled" | "enabled";
   metadata?: Record<string, string | null>;
@@ -352,7 +352,6 @@ export const ERROR_CODES = {
   parameter_unknown: [400, "invalid_request_error"],
   invalid_json: [400, "invalid_request_error"],
   malformed_request: [400, "invalid_request_error"],
-  idempotency_key_reused: [400, "invalid_request_error"],
   missing_api_key: [401, "authentication_error"],
   invalid_api_key: [401, "authentication_error"],
   resource_not_found: [404, "not_found_error"],
@@ -360,6 +359,8 @@ export const ERROR_CODES = {
   method_not_allowed: [405, "invalid_request_error"],
   resource_already_exists: [409, "conflict_error"],
   invalid_status_transition: [409, "conflict_error"],
+  idempotency_key_reused: [409, "conflict_error"],
+  immutable_field: [409, "conflict_error"],
   idempotency_key_in_use: [409, "conflict_error"],
   payload_too_large: [413, "invalid_request_error"],
   uri_too_long: [414, "invalid_request_error"],

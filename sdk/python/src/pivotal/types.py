@@ -302,7 +302,7 @@ class OnboardingUpdateParams(TypedDict, total=False):
 
 class WebhookEndpointCreateParams(TypedDict, total=False):
     url: Required[str]
-    enabled_events: Required[list[str]]
+    enabled_events: Required[list[Literal['*', 'customer.created', 'customer.updated', 'customer.deleted', 'contact.created', 'contact.updated', 'contact.deleted', 'onboarding.created', 'onboarding.updated', 'onboarding.deleted', 'webhook_endpoint.test', 'webhook_endpoint.disabled', 'contact.*', 'customer.*', 'onboarding.*', 'webhook_endpoint.*']]]
     description: str | None
     status: Literal['disabled', 'enabled']
     metadata: dict[str, str | None]
@@ -310,7 +310,7 @@ class WebhookEndpointCreateParams(TypedDict, total=False):
 
 class WebhookEndpointUpdateParams(TypedDict, total=False):
     url: str
-    enabled_events: list[str]
+    enabled_events: list[Literal['*', 'customer.created', 'customer.updated', 'customer.deleted', 'contact.created', 'contact.updated', 'contact.deleted', 'onboarding.created', 'onboarding.updated', 'onboarding.deleted', 'webhook_endpoint.test', 'webhook_endpoint.disabled', 'contact.*', 'customer.*', 'onboarding.*', 'webhook_endpoint.*']]
     description: str | None
     status: Literal['disabled', 'enabled']
     metadata: dict[str, str | None]
@@ -386,7 +386,6 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     'parameter_unknown': (400, 'invalid_request_error'),
     'invalid_json': (400, 'invalid_request_error'),
     'malformed_request': (400, 'invalid_request_error'),
-    'idempotency_key_reused': (400, 'invalid_request_error'),
     'missing_api_key': (401, 'authentication_error'),
     'invalid_api_key': (401, 'authentication_error'),
     'resource_not_found': (404, 'not_found_error'),
@@ -394,6 +393,8 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     'method_not_allowed': (405, 'invalid_request_error'),
     'resource_already_exists': (409, 'conflict_error'),
     'invalid_status_transition': (409, 'conflict_error'),
+    'idempotency_key_reused': (409, 'conflict_error'),
+    'immutable_field': (409, 'conflict_error'),
     'idempotency_key_in_use': (409, 'conflict_error'),
     'payload_too_large': (413, 'invalid_request_error'),
     'uri_too_long': (414, 'invalid_request_error'),
