@@ -92,7 +92,8 @@ def create_app(settings: Settings, layers: Layers = Layers()) -> Litestar:
         logging_config=None,
         debug=False,
     )
-    # outermost: the Request-Id, the deadline and the log line cover routing and errors too
+    # outermost: the Request-Id, the deadline, the log line and the metrics cover routing and
+    # errors too
     if layers.edge:
         observe = RequestMetrics().observe if settings.metrics_dir else None
         app.asgi_handler = with_deadline(
