@@ -24,6 +24,9 @@ from app.ops.server import STARTUP_FAILURE
 
 log = logging.getLogger("pivotal.server")
 DIRECTORY_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+# every request writes to the files through a memory map: in memory (tmpfs) when the system
+# has one, so no page of them is ever written back to a disk
+SHARED_MEMORY = "/dev/shm"
 
 
 class WorkerMetrics:
@@ -42,7 +45,8 @@ def serve_worker_metrics(host: str, port: int) -> Iterator[WorkerMetrics]:
     """Serve the merged metrics on host:port, in a thread of this process, while the block
     runs; worker processes started inside it record into the directory. When the address is
     taken, an error line and exit status STARTUP_FAILURE."""
-    directory = tempfile.mkdtemp(prefix="pivotal-metrics-")
+    in_memory = SHARED_MEMORY if os.path.isdir(SHARED_MEMORY) else None
+    directory = tempfile.mkdtemp(prefix="pivotal-metrics-", dir=in_memory)
     # read by every worker process started from now on (and by Settings.from_env in each)
     os.environ[DIRECTORY_VARIABLE] = directory
     try:
