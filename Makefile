@@ -54,12 +54,14 @@ lint: install
 
 # the HTTP scenarios against their two ceilings, webhook latency and throughput, the backfill
 # (batch upserts against single POSTs), then PostgreSQL transactions per request and GET/POST
-# through PgBouncer beside direct (bench/RESULTS-pooler.md; without pgbouncer, the count only)
+# through PgBouncer beside direct (bench/RESULTS-pooler.md; without pgbouncer, the count only),
+# and GET by id with the Prometheus metrics on beside off (bench/RESULTS-metrics.md)
 bench: install
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.webhooks
 	$(BIN)/python -m bench.backfill
 	$(BIN)/python -m bench.pooler
+	$(BIN)/python -m bench.metrics
 
 soak: install
 	$(BIN)/python -m bench.soak

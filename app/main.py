@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from app.http.auth import FailedLookups, KeyCache, authenticate
 from app.http.edge import with_deadline
 from app.http.errors import EXCEPTION_HANDLERS
 from app.http.health import health_handler
+from app.http.metrics import RequestMetrics, sample_forever
 from app.http.options import allow_every_method
 from app.http.parsing import MAX_BODY_BYTES
 from app.http.ratelimit import RateLimiter
@@ -57,9 +59,14 @@ def create_app(settings: Settings, layers: Layers = Layers()) -> Litestar:
             settings.redis_url, socket_timeout=2, socket_connect_timeout=2
         )
         app.state.rate_limiter = RateLimiter(settings)
+        sampler = None
+        if settings.metrics_dir:
+            sampler = asyncio.create_task(sample_forever(app.state.pool, app.state.redis))
         try:
             yield
         finally:
+            if sampler is not None:
+                sampler.cancel()
             await app.state.pool.close()
             await app.state.redis.aclose()
             await app.state.rate_limiter.close()
@@ -87,10 +94,12 @@ def create_app(settings: Settings, layers: Layers = Layers()) -> Litestar:
         logging_config=None,
         debug=False,
     )
-    # outermost: the Request-Id, the deadline and the log line cover routing and errors too
+    # outermost: the Request-Id, the deadline, the log line and the metrics cover routing and
+    # errors too
     if layers.edge:
+        observe = RequestMetrics().observe if settings.metrics_dir else None
         app.asgi_handler = with_deadline(
-            app.asgi_handler, settings.request_timeout_seconds, layers.request_log
+            app.asgi_handler, settings.request_timeout_seconds, layers.request_log, observe
         )
     return app
 

@@ -59,6 +59,9 @@ class Settings:
     max_header_count: int = 100
     max_header_line_bytes: int = 8 * 1024
     max_header_bytes: int = 32 * 1024
+    # PROMETHEUS_MULTIPROC_DIR, where an API process records its metrics (app/http/metrics.py);
+    # `pivotal serve --metrics-port` sets it for its workers. Empty: no metrics are recorded
+    metrics_dir: str = ""
 
     @property
     def production(self) -> bool:
@@ -112,6 +115,7 @@ class Settings:
             max_header_count=int(_positive(env, "PIVOTAL_MAX_HEADER_COUNT", 100)),
             max_header_line_bytes=int(_positive(env, "PIVOTAL_MAX_HEADER_LINE_BYTES", 8 * 1024)),
             max_header_bytes=int(_positive(env, "PIVOTAL_MAX_HEADER_BYTES", 32 * 1024)),
+            metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
         )
 
 

@@ -13,10 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import re
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -30,10 +27,10 @@ from litestar.testing import AsyncTestClient
 
 from app.main import create_app
 from app.settings import Settings
-from bench.config import BENCH_DIR, OUT_DIR
-from bench.scratch import on_scratch_database
+from bench.config import BENCH_DIR
+from bench.scratch import run_and_report
 from bench.stack import running_server, server_env, with_database
-from bench.wrk import find_wrk
+from bench.wrk import find_wrk, plain_script, run_plain
 from devtools import pgbouncer
 from devtools.devstack import free_port
 
@@ -136,29 +133,6 @@ async def transactions_per_request(database_url: str, redis_url: str, key: str) 
     return rows
 
 
-def _wrk_script(kind: str, key: str) -> Path:
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    path = OUT_DIR / f"pooler_{kind}.lua"
-    headers = f'{{["Authorization"] = "Bearer {key}", ["Content-Type"] = "application/json"}}'
-    if kind == "get":
-        body = f'return wrk.format("GET", "/api/v1/customers/" .. math.random(50), {headers})'
-    else:
-        body = f'return wrk.format("POST", "/api/v1/customers", {headers}, \'{{"name": "w"}}\')'
-    path.write_text(f"request = function()\n  {body}\nend\n")
-    return path
-
-
-def _wrk(wrk: str, script: Path, port: int) -> tuple[float, float, float, int, int]:
-    out = subprocess.run([wrk, "-t", "1", "-c", str(CONNECTIONS), "-d", f"{SECONDS}s", "--latency",
-                          "-s", str(script), f"http://127.0.0.1:{port}"],
-                         capture_output=True, text=True, check=True).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])
-    requests = int(re.search(r"(\d+) requests in", out)[1])
-    latency = {m[1]: _ms(m[2], m[3]) for m in re.finditer(r"\s(50|99)%\s+([\d.]+)(us|ms|s)", out)}
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return rate, latency["50"], latency["99"], int(errors[1]) if errors else 0, requests
-
-
 def _cpu(processes: list[psutil.Process]) -> float:
     """CPU seconds (user + system) the processes have used so far."""
     total = 0.0
@@ -183,15 +157,12 @@ def _measure(wrk: str, kind: str, key: str, server, bouncer: list[psutil.Process
     """wrk's figures, with the API workers', PgBouncer's and PostgreSQL's CPU µs per request."""
     workers = server.workers()
     before = _cpu(workers), _cpu(bouncer), _backends(NAME)
-    rate, p50, p99, errors, requests = _wrk(wrk, _wrk_script(kind, key), server.port)
+    rate, p50, p99, errors, requests = run_plain(
+        wrk, plain_script("pooler", kind, key), server.port, CONNECTIONS, SECONDS)
     backends = _backends(NAME)
     postgres = sum(used - before[2].get(pid, 0.0) for pid, used in backends.items())
     per_request = [(_cpu(workers) - before[0]), (_cpu(bouncer) - before[1]), postgres]
     return rate, p50, p99, errors, *(seconds / requests * 1e6 for seconds in per_request)
-
-
-def _ms(value: str, unit: str) -> float:
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
 async def direct_and_pooled(database_url: str, redis_url: str, key: str) -> list[tuple]:
@@ -264,11 +235,7 @@ def report(result: dict, source: str) -> str:
 
 
 def main() -> None:
-    load = os.getloadavg()[0]
-    result, source = asyncio.run(on_scratch_database(NAME, _run))
-    text = report(result, f"{source}; {os.cpu_count()} cores, load average {load:.1f} at the start")
-    RESULTS.write_text(text)
-    print(text)
+    run_and_report(NAME, _run, report, RESULTS)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,12 @@
-"""What the soak and the webhook scenario share: a scratch database with one live key."""
+"""What the soak and the scenarios run on their own share: a scratch database with one live
+key, and a report of what ran on it."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -34,3 +38,15 @@ async def on_scratch_database(name: str, run: Callable[[str, str, str], Awaitabl
             return await run(database_url, found.redis_url, key), source
         finally:
             await drop_database(found.database_url, name)
+
+
+def run_and_report(name: str, run: Callable[[str, str, str], Awaitable[Any]],
+                   report: Callable[[Any, str], str], results: Path) -> None:
+    """`run` on scratch database `name` (on_scratch_database); `report(result, where)`, where
+    names the services, the cores and the load average at the start, is written to `results`
+    and printed."""
+    load = os.getloadavg()[0]
+    result, source = asyncio.run(on_scratch_database(name, run))
+    text = report(result, f"{source}; {os.cpu_count()} cores, load average {load:.1f} at the start")
+    results.write_text(text)
+    print(text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -96,3 +97,35 @@ def _measurement(result: dict) -> Measurement:
         errors=errors,
         count=result["requests"],
     )
+
+
+def plain_script(name: str, kind: str, key: str) -> Path:
+    """bench/out/<name>_<kind>.lua without seeded data: "get" reads /customers/1..50 by
+    display_id, "post" creates a customer, both with `key`."""
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    path = OUT_DIR / f"{name}_{kind}.lua"
+    headers = f'{{["Authorization"] = "Bearer {key}", ["Content-Type"] = "application/json"}}'
+    if kind == "get":
+        body = f'return wrk.format("GET", "/api/v1/customers/" .. math.random(50), {headers})'
+    else:
+        body = f'return wrk.format("POST", "/api/v1/customers", {headers}, \'{{"name": "w"}}\')'
+    path.write_text(f"request = function()\n  {body}\nend\n")
+    return path
+
+
+def run_plain(wrk: str, script: Path, port: int, connections: int,
+              seconds: int) -> tuple[float, float, float, int, int]:
+    """wrk with one thread against 127.0.0.1:port: requests a second, p50 and p99 ms,
+    non-2xx answers, requests, read from wrk's own report."""
+    out = subprocess.run([wrk, "-t", "1", "-c", str(connections), "-d", f"{seconds}s",
+                          "--latency", "-s", str(script), f"http://127.0.0.1:{port}"],
+                         capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])
+    requests = int(re.search(r"(\d+) requests in", out)[1])
+    latency = {m[1]: _ms(m[2], m[3]) for m in re.finditer(r"\s(50|99)%\s+([\d.]+)(us|ms|s)", out)}
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return rate, latency["50"], latency["99"], int(errors[1]) if errors else 0, requests
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]

@@ -54,13 +54,13 @@ class ApiServer:
 
 def start_api(
     database_url: str, redis_url: str, output: Path, *, workers: int = 1, port: int = 0,
-    **env: str,
+    extra_args: tuple[str, ...] = (), **env: str,
 ) -> ApiServer:
-    """Start `pivotal serve`; `wait_until_serving` then learns its port."""
+    """Start `pivotal serve` (with `extra_args`); `wait_until_serving` then learns its port."""
     # through the pooler when the suite runs behind one (tests/conftest.py)
     environment = service_env(database_url, redis_url, **{"PIVOTAL_ENV": "test", **env})
     argv = [sys.executable, "-m", "app.ops.cli", "serve", "--port", str(port),
-            "--workers", str(workers)]
+            "--workers", str(workers), *extra_args]
     with open(output, "w") as sink:
         process = subprocess.Popen(argv, env=environment, stdout=sink, stderr=subprocess.STDOUT)
     return ApiServer(process, output, port or None)

@@ -51,6 +51,13 @@ class Outcome:
     def succeeded(self) -> bool:
         return self.status_code is not None and 200 <= self.status_code < 300
 
+    @property
+    def kind(self) -> str:
+        """success, http_error (any other answer), or the category of no answer."""
+        if self.succeeded:
+            return "success"
+        return "http_error" if self.status_code is not None else self.error or CONNECTION_FAILED
+
 
 def lease_seconds(settings: Settings) -> float:
     """How long a claim lasts: well past any attempt (timeout plus database work), so only a
@@ -173,19 +180,20 @@ def _next_state(settings: Settings, attempts_made: int, outcome: Outcome) -> tup
 async def settle(
     conn: asyncpg.Connection, settings: Settings, rows: list[asyncpg.Record],
     outcomes: list[Outcome],
-) -> list[float]:
+) -> tuple[list[float], list[str]]:
     """Record a batch of attempts and each delivery's new state in one statement, track each
     endpoint's health, and disable (with a webhook_endpoint.disabled event) endpoints that
     answered 410 or have failed for too long, in the caller's transaction; returns the retry
-    delays it scheduled."""
+    delays it scheduled and each delivery's new status."""
     columns: list[list] = [[], [], [], [], [], [], []]
-    delays, gone = [], []
+    delays, statuses, gone = [], [], []
     for row, outcome in zip(rows, outcomes, strict=True):
         status, delay = _next_state(settings, row["attempt_count"] + 1 - row["retry_base"], outcome)
         values = (row["id"], outcome.status_code, outcome.latency_ms, outcome.error,
                   outcome.response_body, status, delay or 0.0)
         for column, value in zip(columns, values, strict=True):
             column.append(value)
+        statuses.append(status)
         if delay is not None:
             delays.append(delay)
         if outcome.status_code == 410:
@@ -201,7 +209,7 @@ async def settle(
         disabled += await conn.fetch(queries["deliveries.disable_endpoints"], gone)
     for row in disabled:
         await announce_disabled(conn, row)
-    return delays
+    return delays, statuses
 
 
 async def announce_disabled(conn: asyncpg.Connection, row: asyncpg.Record) -> None:

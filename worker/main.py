@@ -18,6 +18,7 @@ from saq import CronJob, Queue, Worker
 from app.core.db import check_session, connect_direct, create_pool
 from app.settings import Settings
 from worker import tasks
+from worker.metrics import serve_metrics
 from worker.resolver import http_session
 
 log = logging.getLogger("pivotal.worker")
@@ -97,12 +98,14 @@ def queue_name(settings: Settings) -> str:
 
 def worker_settings(
     settings: Settings, resolver: AbstractResolver | None = None, tls: ssl.SSLContext | None = None,
+    metrics: tuple[str, int] | None = None,
 ) -> dict[str, Any]:
     """The SAQ worker's settings; resources are created in startup, never at import.
 
     `resolver` answers the receivers' host names (the system's by default); every answer is
     checked before a connection is made to it (worker/resolver.py). `tls` holds the CAs the
-    receivers' certificates are checked against (the system's by default)."""
+    receivers' certificates are checked against (the system's by default). With `metrics`
+    (host, port), Prometheus metrics are served there (worker/metrics.py)."""
     queue = Queue.from_url(settings.redis_url, name=queue_name(settings))
 
     async def startup(ctx: dict[str, Any]) -> None:
@@ -114,8 +117,12 @@ def worker_settings(
         ctx["http"] = http_session(settings.production, resolver, tls)
         ctx["pump"] = tasks.new_pump(ctx)
         ctx["listener"] = asyncio.create_task(_listen(ctx))
+        if metrics is not None:
+            ctx["metrics"] = await serve_metrics(ctx, *metrics)
 
     async def shutdown(ctx: dict[str, Any]) -> None:
+        if "metrics" in ctx:
+            await ctx["metrics"].cleanup()
         ctx["listener"].cancel()
         await ctx["http"].close()
         await ctx["pool"].close()
@@ -142,14 +149,15 @@ def worker_settings(
     }
 
 
-async def _run(settings: Settings) -> None:
-    worker = Worker(**worker_settings(settings))
+async def _run(settings: Settings, metrics: tuple[str, int] | None) -> None:
+    worker = Worker(**worker_settings(settings, metrics=metrics))
     await worker.start()
 
 
-def run_worker(settings: Settings) -> None:
+def run_worker(settings: Settings, metrics: tuple[str, int] | None = None) -> None:
+    """Run the worker until SIGTERM; with `metrics` (host, port), serve its metrics there."""
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(name)s %(message)s")
     # SAQ logs every job at INFO: it would drown the one line per delivery attempt
     for noisy in ("saq",):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
-    uvloop.run(_run(settings))
+    uvloop.run(_run(settings, metrics))

@@ -26,7 +26,7 @@ import asyncpg
 
 from app.core.db import queries, transaction
 from app.settings import Settings
-from worker import delivery
+from worker import delivery, metrics
 from worker.resolver import HTTP_SLOTS
 
 log = logging.getLogger("pivotal.worker")
@@ -146,10 +146,10 @@ class DeliveryPump:
     ) -> tuple[list[asyncpg.Record], list[float]]:
         """Settle the finished attempts, then claim up to `limit` due deliveries (capped per
         endpoint); deliveries whose endpoint was deleted are abandoned, not returned."""
-        cap, claimed, delays = self.settings.webhook_endpoint_concurrency, [], []
+        cap, claimed, delays, statuses = self.settings.webhook_endpoint_concurrency, [], [], []
         async with transaction(self.pool) as conn:
             if finished:
-                delays = await delivery.settle(conn, self.settings, *zip(*finished))
+                delays, statuses = await delivery.settle(conn, self.settings, *zip(*finished))
             endpoints = await conn.fetch(
                 queries["deliveries.claimable_endpoints"], limit, cap) if limit else []
             if endpoints:
@@ -159,6 +159,8 @@ class DeliveryPump:
             gone = [row["id"] for row in claimed if not row["endpoint_enabled"]]
             if gone:  # the endpoint was deleted: nothing is owed to it any more
                 await conn.execute(queries["deliveries.abandon"], gone)
+        # counted once committed, as the deliveries' rows say
+        metrics.record_settled([outcome for _, outcome in finished], statuses, len(gone))
         if claimed:
             log.debug("claimed %d deliveries", len(claimed))
         return claimed, delays

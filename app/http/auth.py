@@ -12,6 +12,7 @@ from litestar.types import Scope
 from app.core.db import queries
 from app.core.errors import AuthenticationFailed, RateLimited
 from app.core.principal import Principal
+from app.http.metrics import INVALID_KEYS_OVER_LIMIT
 from app.workspaces.repo import LIVE_PREFIX, TEST_PREFIX, hash_key
 
 
@@ -109,6 +110,7 @@ async def resolve_key(
     if principal is not None:
         return principal
     if failures is not None and (retry_after := failures.retry_after(address)) is not None:
+        INVALID_KEYS_OVER_LIMIT.inc()
         raise RateLimited(
             f"Too many requests with invalid API keys from this address; retry after "
             f"{retry_after} s",

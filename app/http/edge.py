@@ -1,4 +1,4 @@
-"""The edge of every request: its Request-Id, its deadline, its log line, and HEAD.
+"""The edge of every request: its Request-Id, its deadline, its log line, its metrics, HEAD.
 
 It wraps the app's ASGI handler, so it sees every response — errors, unknown routes and
 what the framework answers by itself included — in one place and one send wrapper. A HEAD
@@ -15,6 +15,7 @@ import asyncio
 import logging
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -68,10 +69,12 @@ def new_request_id() -> str:
     return "req_" + os.urandom(12).hex()
 
 
-def with_deadline(handler: ASGIApp, seconds: float | None, log_lines: bool = True) -> ASGIApp:
+def with_deadline(handler: ASGIApp, seconds: float | None, log_lines: bool = True,
+                  observe: Callable[[Scope], None] | None = None) -> ASGIApp:
     """`handler` with a Request-Id on every response, one log line per request (unless
     `log_lines` is false), a 503 service_unavailable when a request runs past `seconds`, and
-    HEAD wherever GET is."""
+    HEAD wherever GET is; `observe` is given each complete response's scope, as the log line
+    is (app/http/metrics.py)."""
     deadlines = Deadlines(seconds) if seconds else None
     log_line = log_request if log_lines else _no_line
 
@@ -105,6 +108,8 @@ def with_deadline(handler: ASGIApp, seconds: float | None, log_lines: bool = Tru
                 if head:
                     scope["method"] = "HEAD"  # the log line names what was asked
                 log_line(scope)
+                if observe is not None:
+                    observe(scope)
 
         if deadlines is None:
             await handler(scope, receive, edge_send)

@@ -29,6 +29,7 @@ import redis.asyncio as aioredis
 import redis.exceptions
 
 from app.core.errors import RateLimited
+from app.http.metrics import KEY_OVER_LIMIT
 from app.settings import Settings
 
 log = logging.getLogger("pivotal.ratelimit")
@@ -200,6 +201,7 @@ class RateLimiter:
         return lease
 
     def _refused(self, grant: Grant) -> RateLimited:
+        KEY_OVER_LIMIT.inc()
         allowance = Allowance(self.burst, grant.remaining, grant.reset_seconds)
         return RateLimited(
             f"Too many requests with this key (up to {self.rate:g} a second, bursts of "

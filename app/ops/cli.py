@@ -67,6 +67,9 @@ def _with_connection(work: Callable[[asyncpg.Connection], Awaitable[Any]]) -> An
         _fail(str(exc))
 
 
+METRICS_PORT_HELP = "serve Prometheus metrics on /metrics at this port (none by default)"
+
+
 @click.group()
 def cli() -> None:
     """Pivotal: workspaces, API keys, migrations, the API server and the webhook worker."""
@@ -136,20 +139,27 @@ def migrate(dump_schema: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int)
-def serve(host: str, port: int, workers: int) -> None:
+@click.option("--metrics-port", type=int, help=METRICS_PORT_HELP)
+@click.option("--metrics-host", default="127.0.0.1", show_default=True)
+def serve(host: str, port: int, workers: int, metrics_port: int | None,
+          metrics_host: str) -> None:
     """Run the API server."""
     from app.ops.server import serve as run_server
 
     settings = _settings()  # fail early, with a clear message, on bad configuration
-    run_server(host=host, port=port, workers=workers, settings=settings)
+    metrics = (metrics_host, metrics_port) if metrics_port is not None else None
+    run_server(host=host, port=port, workers=workers, settings=settings, metrics=metrics)
 
 
 @cli.command()
-def worker() -> None:
+@click.option("--metrics-port", type=int, help=METRICS_PORT_HELP)
+@click.option("--metrics-host", default="127.0.0.1", show_default=True)
+def worker(metrics_port: int | None, metrics_host: str) -> None:
     """Run the webhook worker (outbox relay and deliveries)."""
     from worker.main import run_worker
 
-    run_worker(_settings())
+    metrics = (metrics_host, metrics_port) if metrics_port is not None else None
+    run_worker(_settings(), metrics)
 
 
 try:  # the development tools (embedded PostgreSQL and Redis) are an extra, not the runtime's

@@ -4,7 +4,9 @@ With several workers, each process listens on a socket of its own bound with SO_
 the kernel spreads new connections evenly over them. (Sharing one listening socket, as uvicorn's
 own supervisor does, lets whichever worker wakes first take most of the keep-alive
 connections, so one core queues while the other idles.) This process supervises: it restarts a
-worker that dies, and on SIGTERM or SIGINT passes SIGTERM on and waits while they drain.
+worker that dies, and on SIGTERM or SIGINT passes SIGTERM on and waits while they drain. With
+a metrics port it also serves the workers' metrics, added up (app/ops/metrics.py); it then
+supervises a single worker too, so that one process always serves them.
 """
 
 from __future__ import annotations
@@ -17,15 +19,19 @@ import signal
 import socket
 import threading
 import time
+from contextlib import AbstractContextManager, nullcontext
 from multiprocessing.context import SpawnProcess
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
 from app.core.logs import log_config
 from app.http.connection import BoundedHttpToolsProtocol, HeadLimits
 from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.ops.metrics import WorkerMetrics
 
 log = logging.getLogger("pivotal.server")
 API_APP = "app.main:app_from_env"
@@ -37,9 +43,10 @@ RESTART_INTERVAL = 1.0
 
 
 def serve(*, host: str, port: int, settings: Settings, workers: int = 1,
-          app: str = API_APP) -> None:
+          app: str = API_APP, metrics: tuple[str, int] | None = None) -> None:
     """Run `app` (an import string of an app factory); logs are JSON lines on stdout, one per
-    request (app/core/logs.py)."""
+    request (app/core/logs.py). With `metrics` (host, port), Prometheus metrics are served
+    there."""
     config = ServerConfig(
         app,
         head_limits=HeadLimits.from_settings(settings),
@@ -59,10 +66,10 @@ def serve(*, host: str, port: int, settings: Settings, workers: int = 1,
         # deadline (a 503 at worst), so the grace outlasts the deadline
         timeout_graceful_shutdown=math.ceil(settings.request_timeout_seconds or 20) + 2,
     )
-    if workers <= 1:
+    if workers <= 1 and metrics is None:
         _serve_one(config, None)
     else:
-        _Supervisor(config, workers).run()
+        _Supervisor(config, max(1, workers), metrics).run()
 
 
 class ServerConfig(uvicorn.Config):
@@ -123,9 +130,11 @@ def _stop_when_orphaned(parent: int) -> None:
 class _Supervisor:
     """Keeps `count` worker processes serving until SIGTERM or SIGINT."""
 
-    def __init__(self, config: uvicorn.Config, count: int) -> None:
+    def __init__(self, config: uvicorn.Config, count: int,
+                 metrics: tuple[str, int] | None = None) -> None:
         self.config = config
         self.count = count
+        self.metrics_address = metrics
         self.stopping = False
         self.context = multiprocessing.get_context("spawn")
 
@@ -134,6 +143,22 @@ class _Supervisor:
         # fails here, once, rather than in every worker), and connections only go to workers
         reserved = reuseport_socket(self.config.host, self.config.port)
         self.config.port = reserved.getsockname()[1]  # port 0: the one the system chose
+        try:
+            with self._metrics() as metrics:
+                self._supervise(metrics)
+        finally:
+            reserved.close()
+
+    def _metrics(self) -> AbstractContextManager[WorkerMetrics | None]:
+        """The workers' metrics served while they run, when a metrics address is given; set up
+        before the first worker starts, which must find its directory."""
+        if self.metrics_address is None:
+            return nullcontext()
+        from app.ops.metrics import serve_worker_metrics  # prometheus_client only when asked
+
+        return serve_worker_metrics(*self.metrics_address)
+
+    def _supervise(self, metrics: WorkerMetrics | None) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._stop)
         processes = [self._start() for _ in range(self.count)]
@@ -152,12 +177,13 @@ class _Supervisor:
                     time.sleep(max(0.0, last_restart + RESTART_INTERVAL - time.monotonic()))
                     log.warning("worker %s exited with %s; starting another", process.pid,
                                 process.exitcode)
+                    if metrics is not None and process.pid is not None:
+                        metrics.process_dead(process.pid)
                     processes[index] = self._start()
                     last_restart = time.monotonic()
                 time.sleep(0.2)
         finally:
             self._terminate(processes)
-            reserved.close()
 
     def _start(self) -> SpawnProcess:
         process = self.context.Process(target=_worker_main, args=(self.config,), daemon=False)

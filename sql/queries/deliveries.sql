@@ -196,3 +196,16 @@ set status = 'pending', next_attempt_at = clock_timestamp(), retry_base = attemp
     lease_until = null, updated_at = clock_timestamp()
 where workspace_id = $1 and endpoint_id = $2 and status = 'failed' and updated_at >= $3
 returning id;
+
+-- name: backlog
+-- The worker's metrics: events not yet fanned out, the seconds since the oldest of them was
+-- written (0 when none), and deliveries pending. Each reads a partial index and counts at
+-- most $1 rows, so a scrape stays cheap however far behind the worker is.
+select
+  (select count(*) from (select from events where fanned_out_at is null limit $1) e)
+    as outbox_events,
+  coalesce(extract(epoch from clock_timestamp()
+    - (select min(created_at) from events where fanned_out_at is null)), 0)::float8
+    as outbox_oldest_seconds,
+  (select count(*) from (select from webhook_deliveries where status = 'pending' limit $1) d)
+    as deliveries_pending;
