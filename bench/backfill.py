@@ -67,12 +67,13 @@ async def _send(url: str, key: str, bodies: list[bytes], clients: int,
                 analyze: Any = None) -> dict:
     """POST every body from `clients` concurrent connections; objects/s and call latencies.
 
-    `analyze` runs once the first tenth of the bodies is in, as autovacuum's analyze would
-    in a deployment: until a table has statistics, PostgreSQL's default estimates pick a
+    `analyze` runs once the first round of bodies (one per client) is in: a deployment's
+    tables hold statistics from their other tenants' rows (autovacuum analyzes a new table
+    once 50 rows are in), and until a table has them, PostgreSQL's default estimates pick a
     workspace-wide index scan for the external_id lookups (see the README's benchmarks).
     """
     queue = list(reversed(bodies))
-    analyze_at = len(bodies) - max(1, len(bodies) // 10)
+    analyze_at = len(bodies) - clients
     latencies: list[float] = []
     results: dict[str, int] = {}
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
