@@ -101,7 +101,7 @@ with endpoint as (
         limit greatest($3 - e.busy, 0)
     ) c
 ), chosen as (
-    select d.ctid as row from webhook_deliveries d
+    select d.workspace_id, d.ctid as row from webhook_deliveries d
     join (select workspace_id, id from due order by place, next_attempt_at limit $1) as next
       on d.workspace_id = next.workspace_id and d.id = next.id
     where d.status = 'pending' and (d.lease_until is null or d.lease_until < clock_timestamp())
@@ -110,7 +110,8 @@ with endpoint as (
 update webhook_deliveries d
 set lease_until = clock_timestamp() + make_interval(secs => $2), updated_at = clock_timestamp()
 from chosen, events e, webhook_endpoints w
-where d.ctid = chosen.row and e.workspace_id = d.workspace_id and e.id = d.event_id
+where d.workspace_id = chosen.workspace_id and d.ctid = chosen.row
+  and e.workspace_id = d.workspace_id and e.id = d.event_id
   and w.workspace_id = d.workspace_id and w.id = d.endpoint_id
 returning d.workspace_id, d.id, d.attempt_count, d.retry_base, d.endpoint_id, w.url,
           array_remove(array[w.secret, case when w.previous_secret_expires_at > clock_timestamp()
