@@ -9,7 +9,8 @@ loaded in turn by wrk, scenario by scenario, which of the two goes first alterna
 round to round. Figures are medians over the rounds; a ratio is this tree's over BASE's.
 
 Writes bench/RESULTS-compare.md (BENCH_RESULTS names another file); BENCH_ROUNDS (default 5)
-and BENCH_DURATION (5 s) set the run's shape. The big scope (the list scenario) is kept to
+and BENCH_DURATION (5 s) set the run's shape, BENCH_SCENARIOS (comma-separated names from
+bench/scenarios.py) which scenarios run. The big scope (the list scenario) is kept to
 50,000 customers so that seeding two databases stays short.
 """
 
@@ -83,7 +84,8 @@ def _smoke(runner: Runner, ops: set[str]) -> None:
 
 def run(base: Path) -> Path:
     config, wrk_path = _config(), find_wrk()
-    scenarios = [scenario for scenario in SCENARIOS if scenario.name in NAMES]
+    names = os.environ.get("BENCH_SCENARIOS", ",".join(NAMES)).split(",")
+    scenarios = [scenario for scenario in SCENARIOS if scenario.name in names]
     with ExitStack() as cleanup:
         services, source = cleanup.enter_context(stack.services())
         runners = {}
