@@ -176,10 +176,10 @@ class Statement:
 
     # --- the rule -----------------------------------------------------------------------
 
-    def check(self, across_workspaces: bool) -> list[str]:
+    def check(self, across_workspaces: bool, counts: bool = False) -> list[str]:
         """Problems with this statement: co-location always; for a statement of one workspace
         every distributed table bound to a value, for one across workspaces every distributed
-        table's workspace_id at least named."""
+        table's workspace_id at least named, unless it only counts rows (`counts`)."""
         groups = _Groups(self.refs)
         bound: set[Ref] = set()
         for level in self.levels:
@@ -199,11 +199,11 @@ class Statement:
                 for a, b in combinations(sorted(together, key=str), 2):
                     if not groups.same(a, b):
                         problems.append(f"{a} and {b} are joined without {COLUMN} equality")
-        if across_workspaces:
+        if across_workspaces and not counts:
             named = {self._resolve(level, c)[0] for level, c in self.columns
                      if self._resolve(level, c)[1] == COLUMN}
             problems += [f"{ref} never names {COLUMN}" for ref in self.refs if ref not in named]
-        else:
+        elif not across_workspaces:
             problems += [f"{ref}: {COLUMN} is not bound to a value"
                          for ref in self.refs if not any(groups.same(ref, b) for b in bound)]
         return list(dict.fromkeys(problems))
@@ -239,6 +239,7 @@ class _Groups:
         return self._root(a) is self._root(b)
 
 
-def problems(sql: str, distributed: frozenset[str], *, across_workspaces: bool = False) -> list[str]:
+def problems(sql: str, distributed: frozenset[str], *, across_workspaces: bool = False,
+             counts: bool = False) -> list[str]:
     """Where `sql` breaks the rule (empty when it keeps it)."""
-    return Statement(sql, distributed).check(across_workspaces)
+    return Statement(sql, distributed).check(across_workspaces, counts)
