@@ -92,7 +92,7 @@ def _patch_customer(ws: str, customers: int) -> str:
         f"\\set eid {RANDOM_ID}",
         "BEGIN;",
         bind(GET_FOR_UPDATE, [ws, ":live", ":n"], end=" \\gset c_"),
-        bind(RENAME, [":c_id", ":name"]),
+        bind(RENAME, [ws, ":c_id", ":name"]),
         bind(INSERT_EVENT, [":eid", ws, ":live", ":updated", ":c_id", ":updated_data"]),
         "COMMIT;",
     ])

@@ -150,7 +150,7 @@ async def rename_customer(request: Request, reference: str) -> Response:
     async with _pool(request).acquire() as conn, conn.transaction():
         current = _customer(await conn.fetchrow(GET_FOR_UPDATE, workspace, LIVEMODE,
                                                 int(reference)))
-        updated_at = await conn.fetchval(RENAME, current.id, name)
+        updated_at = await conn.fetchval(RENAME, workspace, current.id, name)
         obj = msgspec.structs.replace(current, name=name, updated_at=updated_at)
         await _insert(conn.fetchval, INSERT_EVENT, workspace, "customer.updated", obj.id,
                       EventData(obj, {"name": current.name}))

@@ -207,7 +207,8 @@ CREATE TABLE public.webhook_attempts (
     status_code integer,
     latency_ms integer NOT NULL,
     error text,
-    response_body text
+    response_body text,
+    workspace_id text NOT NULL
 );
 
 --
@@ -290,7 +291,7 @@ ALTER TABLE ONLY public.api_keys
 --
 
 ALTER TABLE ONLY public.api_keys
-    ADD CONSTRAINT api_keys_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT api_keys_pkey PRIMARY KEY (id, workspace_id);
 
 --
 -- Name: contacts contacts_created_at_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -311,7 +312,7 @@ ALTER TABLE ONLY public.contacts
 --
 
 ALTER TABLE ONLY public.contacts
-    ADD CONSTRAINT contacts_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT contacts_pkey PRIMARY KEY (workspace_id, id);
 
 --
 -- Name: customers customers_created_at_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -332,7 +333,7 @@ ALTER TABLE ONLY public.customers
 --
 
 ALTER TABLE ONLY public.customers
-    ADD CONSTRAINT customers_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT customers_pkey PRIMARY KEY (workspace_id, id);
 
 --
 -- Name: events events_created_at_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -353,7 +354,7 @@ ALTER TABLE ONLY public.events
 --
 
 ALTER TABLE ONLY public.events
-    ADD CONSTRAINT events_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT events_pkey PRIMARY KEY (workspace_id, id);
 
 --
 -- Name: idempotency_keys idempotency_keys_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -381,7 +382,7 @@ ALTER TABLE ONLY public.onboardings
 --
 
 ALTER TABLE ONLY public.onboardings
-    ADD CONSTRAINT onboardings_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT onboardings_pkey PRIMARY KEY (workspace_id, id);
 
 --
 -- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -395,21 +396,21 @@ ALTER TABLE ONLY public.schema_migrations
 --
 
 ALTER TABLE ONLY public.webhook_attempts
-    ADD CONSTRAINT webhook_attempts_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT webhook_attempts_pkey PRIMARY KEY (workspace_id, id);
 
 --
 -- Name: webhook_deliveries webhook_deliveries_created_at_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.webhook_deliveries
-    ADD CONSTRAINT webhook_deliveries_created_at_key UNIQUE (endpoint_id, created_at);
+    ADD CONSTRAINT webhook_deliveries_created_at_key UNIQUE (workspace_id, endpoint_id, created_at);
 
 --
 -- Name: webhook_deliveries webhook_deliveries_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.webhook_deliveries
-    ADD CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (workspace_id, id);
 
 --
 -- Name: webhook_endpoints webhook_endpoints_created_at_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -430,7 +431,7 @@ ALTER TABLE ONLY public.webhook_endpoints
 --
 
 ALTER TABLE ONLY public.webhook_endpoints
-    ADD CONSTRAINT webhook_endpoints_pkey PRIMARY KEY (id);
+    ADD CONSTRAINT webhook_endpoints_pkey PRIMARY KEY (workspace_id, id);
 
 --
 -- Name: workspaces workspaces_name_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -468,7 +469,7 @@ CREATE INDEX contacts_email_idx ON public.contacts USING btree (workspace_id, li
 -- Name: contacts_email_key; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE UNIQUE INDEX contacts_email_key ON public.contacts USING btree (customer_id, email_normalized) WHERE (deleted_at IS NULL);
+CREATE UNIQUE INDEX contacts_email_key ON public.contacts USING btree (workspace_id, customer_id, email_normalized) WHERE (deleted_at IS NULL);
 
 --
 -- Name: contacts_external_id_key; Type: INDEX; Schema: public; Owner: -
@@ -480,7 +481,7 @@ CREATE UNIQUE INDEX contacts_external_id_key ON public.contacts USING btree (wor
 -- Name: contacts_primary_key; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE UNIQUE INDEX contacts_primary_key ON public.contacts USING btree (customer_id) WHERE (is_primary AND (deleted_at IS NULL));
+CREATE UNIQUE INDEX contacts_primary_key ON public.contacts USING btree (workspace_id, customer_id) WHERE (is_primary AND (deleted_at IS NULL));
 
 --
 -- Name: contacts_search_idx; Type: INDEX; Schema: public; Owner: -
@@ -600,7 +601,7 @@ CREATE INDEX onboardings_updated_at_idx ON public.onboardings USING btree (works
 -- Name: webhook_attempts_delivery_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX webhook_attempts_delivery_idx ON public.webhook_attempts USING btree (delivery_id, attempted_at);
+CREATE INDEX webhook_attempts_delivery_idx ON public.webhook_attempts USING btree (workspace_id, delivery_id, attempted_at);
 
 --
 -- Name: webhook_deliveries_due_idx; Type: INDEX; Schema: public; Owner: -
@@ -612,31 +613,31 @@ CREATE INDEX webhook_deliveries_due_idx ON public.webhook_deliveries USING btree
 -- Name: webhook_deliveries_endpoint_due_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX webhook_deliveries_endpoint_due_idx ON public.webhook_deliveries USING btree (endpoint_id, next_attempt_at) WHERE (status = 'pending'::text);
+CREATE INDEX webhook_deliveries_endpoint_due_idx ON public.webhook_deliveries USING btree (workspace_id, endpoint_id, next_attempt_at) WHERE (status = 'pending'::text);
 
 --
 -- Name: webhook_deliveries_event_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX webhook_deliveries_event_idx ON public.webhook_deliveries USING btree (event_id);
+CREATE INDEX webhook_deliveries_event_idx ON public.webhook_deliveries USING btree (workspace_id, event_id);
 
 --
 -- Name: webhook_deliveries_failed_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX webhook_deliveries_failed_idx ON public.webhook_deliveries USING btree (endpoint_id, updated_at) WHERE (status = 'failed'::text);
+CREATE INDEX webhook_deliveries_failed_idx ON public.webhook_deliveries USING btree (workspace_id, endpoint_id, updated_at) WHERE (status = 'failed'::text);
 
 --
 -- Name: webhook_deliveries_leased_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX webhook_deliveries_leased_idx ON public.webhook_deliveries USING btree (endpoint_id) WHERE (lease_until IS NOT NULL);
+CREATE INDEX webhook_deliveries_leased_idx ON public.webhook_deliveries USING btree (workspace_id, endpoint_id) WHERE (lease_until IS NOT NULL);
 
 --
 -- Name: webhook_deliveries_once_key; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE UNIQUE INDEX webhook_deliveries_once_key ON public.webhook_deliveries USING btree (event_id, endpoint_id) WHERE (NOT redelivery);
+CREATE UNIQUE INDEX webhook_deliveries_once_key ON public.webhook_deliveries USING btree (workspace_id, event_id, endpoint_id) WHERE (NOT redelivery);
 
 --
 -- Name: webhook_endpoints_enabled_idx; Type: INDEX; Schema: public; Owner: -
@@ -656,7 +657,7 @@ ALTER TABLE ONLY public.api_keys
 --
 
 ALTER TABLE ONLY public.contacts
-    ADD CONSTRAINT contacts_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES public.customers(id);
+    ADD CONSTRAINT contacts_customer_id_fkey FOREIGN KEY (workspace_id, customer_id) REFERENCES public.customers(workspace_id, id);
 
 --
 -- Name: contacts contacts_workspace_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -691,7 +692,7 @@ ALTER TABLE ONLY public.idempotency_keys
 --
 
 ALTER TABLE ONLY public.onboardings
-    ADD CONSTRAINT onboardings_customer_id_fkey FOREIGN KEY (customer_id) REFERENCES public.customers(id);
+    ADD CONSTRAINT onboardings_customer_id_fkey FOREIGN KEY (workspace_id, customer_id) REFERENCES public.customers(workspace_id, id);
 
 --
 -- Name: onboardings onboardings_workspace_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -705,21 +706,21 @@ ALTER TABLE ONLY public.onboardings
 --
 
 ALTER TABLE ONLY public.webhook_attempts
-    ADD CONSTRAINT webhook_attempts_delivery_id_fkey FOREIGN KEY (delivery_id) REFERENCES public.webhook_deliveries(id) ON DELETE CASCADE;
+    ADD CONSTRAINT webhook_attempts_delivery_id_fkey FOREIGN KEY (workspace_id, delivery_id) REFERENCES public.webhook_deliveries(workspace_id, id) ON DELETE CASCADE;
 
 --
 -- Name: webhook_deliveries webhook_deliveries_endpoint_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.webhook_deliveries
-    ADD CONSTRAINT webhook_deliveries_endpoint_id_fkey FOREIGN KEY (endpoint_id) REFERENCES public.webhook_endpoints(id) ON DELETE CASCADE;
+    ADD CONSTRAINT webhook_deliveries_endpoint_id_fkey FOREIGN KEY (workspace_id, endpoint_id) REFERENCES public.webhook_endpoints(workspace_id, id) ON DELETE CASCADE;
 
 --
 -- Name: webhook_deliveries webhook_deliveries_event_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.webhook_deliveries
-    ADD CONSTRAINT webhook_deliveries_event_id_fkey FOREIGN KEY (event_id) REFERENCES public.events(id) ON DELETE CASCADE;
+    ADD CONSTRAINT webhook_deliveries_event_id_fkey FOREIGN KEY (workspace_id, event_id) REFERENCES public.events(workspace_id, id) ON DELETE CASCADE;
 
 --
 -- Name: webhook_deliveries webhook_deliveries_workspace_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -752,4 +753,5 @@ INSERT INTO public.schema_migrations (version) VALUES
     ('20261201120000'),
     ('20261201130000'),
     ('20261210120000'),
-    ('20261211120000');
+    ('20261211120000'),
+    ('20261212120000');

@@ -185,28 +185,30 @@ async def settle(
     endpoint's health, and disable (with a webhook_endpoint.disabled event) endpoints that
     answered 410 or have failed for too long, in the caller's transaction; returns the retry
     delays it scheduled and each delivery's new status."""
-    columns: list[list] = [[], [], [], [], [], [], []]
+    columns: list[list] = [[], [], [], [], [], [], [], []]
     delays, statuses, gone = [], [], []
     for row, outcome in zip(rows, outcomes, strict=True):
         status, delay = _next_state(settings, row["attempt_count"] + 1 - row["retry_base"], outcome)
-        values = (row["id"], outcome.status_code, outcome.latency_ms, outcome.error,
-                  outcome.response_body, status, delay or 0.0)
+        values = (row["workspace_id"], row["id"], outcome.status_code, outcome.latency_ms,
+                  outcome.error, outcome.response_body, status, delay or 0.0)
         for column, value in zip(columns, values, strict=True):
             column.append(value)
         statuses.append(status)
         if delay is not None:
             delays.append(delay)
         if outcome.status_code == 410:
-            gone.append(row["endpoint_id"])
+            gone.append(row)
         log.info("delivery %s attempt %d: %s %s", row["id"], row["attempt_count"] + 1,
                  outcome.status_code or outcome.error, status)
-    endpoints = [row["endpoint_id"] for row in rows]
+    endpoints = [[row["workspace_id"] for row in rows], [row["endpoint_id"] for row in rows]]
     succeeded = [outcome.succeeded for outcome in outcomes]
-    health = await conn.fetch(queries["deliveries.settle_attempts"], *columns, endpoints,
+    health = await conn.fetch(queries["deliveries.settle_attempts"], *columns, *endpoints,
                               succeeded, settings.webhook_disable_after)
     disabled = [row for row in health if row["disable"]]
     if gone:
-        disabled += await conn.fetch(queries["deliveries.disable_endpoints"], gone)
+        disabled += await conn.fetch(queries["deliveries.disable_endpoints"],
+                                     [row["workspace_id"] for row in gone],
+                                     [row["endpoint_id"] for row in gone])
     for row in disabled:
         await announce_disabled(conn, row)
     return delays, statuses

@@ -155,10 +155,13 @@ class DeliveryPump:
             if endpoints:
                 claimed = await conn.fetch(
                     queries["deliveries.claim"], limit, delivery.lease_seconds(self.settings),
-                    cap, [row["id"] for row in endpoints])
-            gone = [row["id"] for row in claimed if not row["endpoint_enabled"]]
+                    cap, [row["workspace_id"] for row in endpoints],
+                    [row["id"] for row in endpoints])
+            gone = [row for row in claimed if not row["endpoint_enabled"]]
             if gone:  # the endpoint was deleted: nothing is owed to it any more
-                await conn.execute(queries["deliveries.abandon"], gone)
+                await conn.execute(queries["deliveries.abandon"],
+                                   [row["workspace_id"] for row in gone],
+                                   [row["id"] for row in gone])
         # counted once committed, as the deliveries' rows say
         metrics.record_settled([outcome for _, outcome in finished], statuses, len(gone))
         if claimed:

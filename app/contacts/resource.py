@@ -22,7 +22,8 @@ async def demote_primary(
     conn: asyncpg.Connection, principal: Principal, customer_id: str, keep_id: str = ""
 ) -> None:
     """Clear the customer's current primary contact, with its own contact.updated event."""
-    for row in await conn.fetch(queries["contacts.demote_primary"], customer_id, keep_id):
+    for row in await conn.fetch(queries["contacts.demote_primary"], principal.workspace_id,
+                                customer_id, keep_id):
         demoted = contacts.render(await repo.fetch(conn, contacts, principal, row["id"]))
         await append_event(conn, principal, "contact.updated", demoted, {"is_primary": True})
 

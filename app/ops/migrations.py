@@ -53,6 +53,16 @@ def migrate(database_url: str, *, dump_schema: bool = False, pg_bin: Path | None
     return result.stdout
 
 
+def rollback(database_url: str) -> str:
+    """Undo the latest applied migration (its `migrate:down`); the schema file is left alone."""
+    args = [_dbmate(), "--migrations-dir", str(MIGRATIONS_DIR), "--no-dump-schema", "rollback"]
+    result = subprocess.run(args, env=_env(database_url), capture_output=True, text=True,
+                            check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"dbmate failed: {result.stderr.strip() or result.stdout.strip()}")
+    return result.stdout
+
+
 def dump_schema(database_url: str, pg_bin: Path | None = None) -> str:
     """The schema of a migrated database, as `normalise_schema` writes it."""
     with tempfile.TemporaryDirectory() as folder:

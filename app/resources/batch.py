@@ -206,7 +206,7 @@ async def _upsert_set_based(conn: asyncpg.Connection, resource: Resource, princi
     if plan.updates:
         rows = [_update_row(resource, current, new, derived)
                 for _, current, new, derived in plan.updates]
-        updated_at = await repo.update_many(conn, resource, rows)
+        updated_at = await repo.update_many(conn, resource, principal, rows)
         for index, current, new, derived in plan.updates:
             changed = {**new, **derived.fields}
             obj = msgspec.structs.replace(current, **changed, updated_at=updated_at[current.id])

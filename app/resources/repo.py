@@ -145,13 +145,14 @@ async def insert_many(conn: asyncpg.Connection, resource: Resource, principal: P
     raise RuntimeError(f"could not find free created_at values for new {resource.table}")
 
 
-async def update_many(conn: asyncpg.Connection, resource: Resource,
+async def update_many(conn: asyncpg.Connection, resource: Resource, principal: Principal,
                       rows: list[dict[str, Any]]) -> dict[str, str]:
     """Set locked objects to new values (each row the `<table>.update_many` parameters by
     name) in one statement; object id -> its new updated_at."""
-    name = resource.table + ".update_many"
-    arrays = {column: [row[column] for row in rows] for column in queries.parameters(name)}
-    return dict(await conn.fetch(queries[name], *queries.arguments(name, arrays)))
+    name, scope = resource.table + ".update_many", {"workspace_id": principal.workspace_id}
+    arrays = {column: [row[column] for row in rows]
+              for column in queries.parameters(name) if column not in scope}
+    return dict(await conn.fetch(queries[name], *queries.arguments(name, {**scope, **arrays})))
 
 
 async def fetch_many_by_external_id(conn: asyncpg.Connection, resource: Resource,
@@ -254,10 +255,11 @@ async def insert(
 def _update_sql(resource: Resource, columns: tuple[str, ...]) -> str:
     table = Table(resource.table)
     query = PostgreSQLQuery.update(table)
-    for index, column in enumerate(columns, start=2):
+    for index, column in enumerate(columns, start=3):
         query = query.set(column, Parameter(f"${index}"))
     query = query.set(table.updated_at, Parameter("clock_timestamp()"))
-    return f"{query.where(table.id == Parameter('$1'))} returning api_timestamp(updated_at)"
+    key = (table.workspace_id == Parameter("$1")) & (table.id == Parameter("$2"))
+    return f"{query.where(key)} returning api_timestamp(updated_at)"
 
 
 async def update(
@@ -273,18 +275,22 @@ async def update(
     columns = tuple(sorted(changes))
     sql = _update_sql(resource, columns)
     try:
-        return await conn.fetchval(sql, object_id, *(changes[column] for column in columns))
+        return await conn.fetchval(sql, principal.workspace_id, object_id,
+                                   *(changes[column] for column in columns))
     except asyncpg.UniqueViolationError as exc:
         raise _clash(resource, exc, unique) or exc from None
 
 
-async def soft_delete(conn: asyncpg.Connection, resource: Resource, object_ids: list[str]) -> None:
+def soft_delete_sql(resource: Resource) -> str:
+    return (f"update {resource.table} set deleted_at = clock_timestamp(), "
+            "updated_at = clock_timestamp() "
+            "where workspace_id = $1 and id = any($2::text[]) and deleted_at is null")
+
+
+async def soft_delete(conn: asyncpg.Connection, resource: Resource, principal: Principal,
+                      object_ids: list[str]) -> None:
     """Mark rows deleted; they stay for audit and every later read treats them as absent."""
-    await conn.execute(
-        f"update {resource.table} set deleted_at = clock_timestamp(), "
-        "updated_at = clock_timestamp() where id = any($1::text[]) and deleted_at is null",
-        object_ids,
-    )
+    await conn.execute(soft_delete_sql(resource), principal.workspace_id, object_ids)
 
 
 @lru_cache(maxsize=64)

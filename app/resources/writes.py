@@ -99,7 +99,7 @@ async def delete_object(
     deleted = resource.render(row)
     for child in registry.children(resource):
         await _delete_children(conn, child, principal, deleted.id)
-    await repo.soft_delete(conn, resource, [deleted.id])
+    await repo.soft_delete(conn, resource, principal, [deleted.id])
     await _announce(conn, resource, principal, "deleted", deleted)
     return Deleted("deleted", deleted.id, deleted.display_id, True)
 
@@ -110,7 +110,7 @@ async def _delete_children(
     rows = await repo.fetch_children(conn, child, principal, parent_id)
     if not rows:
         return
-    await repo.soft_delete(conn, child, [row["id"] for row in rows])
+    await repo.soft_delete(conn, child, principal, [row["id"] for row in rows])
     for row in rows:
         await _announce(conn, child, principal, "deleted", child.render(row))
 

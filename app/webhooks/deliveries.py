@@ -10,9 +10,11 @@ from app.core.principal import Principal
 from app.webhooks.schemas import WebhookAttempt, WebhookDelivery
 
 
-async def _with_attempts(conn: asyncpg.Connection, rows: list[asyncpg.Record]) -> list[WebhookDelivery]:
+async def _with_attempts(conn: asyncpg.Connection, principal: Principal,
+                         rows: list[asyncpg.Record]) -> list[WebhookDelivery]:
     attempts: dict[str, list[WebhookAttempt]] = {}
-    for row in await conn.fetch(queries["deliveries.attempts"], [r["id"] for r in rows]):
+    for row in await conn.fetch(queries["deliveries.attempts"], principal.workspace_id,
+                                [r["id"] for r in rows]):
         attempts.setdefault(row["delivery_id"], []).append(WebhookAttempt(*tuple(row)[1:]))
     return [WebhookDelivery(*tuple(row)[:-1], attempts.get(row["id"], [])) for row in rows]
 
@@ -26,7 +28,7 @@ async def list_deliveries(
     rows, has_more = await fetch_page(
         conn, queries["deliveries.select"], "t", conditions, args, params)
     cursor = rows[-1]["cursor"] if rows else None
-    return await _with_attempts(conn, rows), has_more, cursor
+    return await _with_attempts(conn, principal, rows), has_more, cursor
 
 
 async def get_deliveries(
@@ -36,4 +38,4 @@ async def get_deliveries(
     sql = (f"{queries['deliveries.select']} where t.workspace_id = $1 and t.livemode = $2 "
            "and t.id = any($3::text[]) order by t.created_at")
     rows = await conn.fetch(sql, principal.workspace_id, principal.livemode, delivery_ids)
-    return await _with_attempts(conn, rows)
+    return await _with_attempts(conn, principal, rows)

@@ -56,18 +56,18 @@ async def fan_out(conn: asyncpg.Connection, batch: int) -> FanOut:
     events = await conn.fetch(queries["deliveries.claim_events"], batch)
     if not events:
         return FanOut(0, 0, frozenset())
-    event_ids = [event["id"] for event in events]
-    matches = await conn.fetch(queries["deliveries.matching_endpoints"], event_ids, True,
+    keys = [[event["workspace_id"] for event in events], [event["id"] for event in events]]
+    matches = await conn.fetch(queries["deliveries.matching_endpoints"], *keys, True,
                               list(SUBJECT_ONLY_EVENT_TYPES))
     delivery_ids = await record_deliveries(conn, matches)
-    await conn.execute(queries["deliveries.mark_fanned_out"], event_ids)
+    await conn.execute(queries["deliveries.mark_fanned_out"], *keys)
     return FanOut(len(events), len(delivery_ids), frozenset(m["endpoint_id"] for m in matches))
 
 
-async def redeliver(conn: asyncpg.Connection, event_id: str) -> list[str]:
+async def redeliver(conn: asyncpg.Connection, workspace_id: str, event_id: str) -> list[str]:
     """Fresh deliveries of one event to every endpoint that matches it now."""
-    matches = await conn.fetch(queries["deliveries.matching_endpoints"], [event_id], False,
-                              list(SUBJECT_ONLY_EVENT_TYPES))
+    matches = await conn.fetch(queries["deliveries.matching_endpoints"], [workspace_id],
+                              [event_id], False, list(SUBJECT_ONLY_EVENT_TYPES))
     delivery_ids = await record_deliveries(conn, matches, redelivery=True)
     if delivery_ids:
         await conn.execute("select pg_notify('pivotal_deliveries', '')")

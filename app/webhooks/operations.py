@@ -65,7 +65,8 @@ async def send_test_event(
     match = {"workspace_id": principal.workspace_id, "livemode": principal.livemode,
              "event_id": event_id, "endpoint_id": endpoint.id}
     [delivery_id] = await record_deliveries(conn, [match])
-    await conn.execute(queries["deliveries.mark_fanned_out"], [event_id])
+    await conn.execute(queries["deliveries.mark_fanned_out"], [principal.workspace_id],
+                       [event_id])
     await conn.execute(WAKE_DELIVERIES)
     [delivery] = await get_deliveries(conn, principal, [delivery_id])
     return delivery

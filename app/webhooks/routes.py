@@ -56,7 +56,7 @@ async def redeliver_handler(request: Request, reference: FromPath[str]) -> Respo
 
     async def write(conn) -> ListPage:
         event = await get_event(conn, principal, reference)
-        delivery_ids = await redeliver(conn, event["id"])
+        delivery_ids = await redeliver(conn, principal.workspace_id, event["id"])
         return ListPage("list", await get_deliveries(conn, principal, delivery_ids), False, None)
 
     return await idempotent_post(request, principal, write, status=200)

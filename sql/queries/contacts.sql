@@ -31,9 +31,9 @@ where workspace_id = $1 and livemode = $2 and customer_id = $3 and email_normali
   and deleted_at is null;
 
 -- name: demote_primary
--- Clear the customer's primary contact (other than $2); returns the contacts it changed.
+-- Clear the customer's primary contact (other than $3); returns the contacts it changed.
 update contacts set is_primary = false, updated_at = clock_timestamp()
-where customer_id = $1 and is_primary and deleted_at is null and id <> $2
+where workspace_id = $1 and customer_id = $2 and is_primary and deleted_at is null and id <> $3
 returning id;
 
 -- name: insert_many
@@ -68,7 +68,7 @@ from unnest(:id::text[], :email::text[], :email_normalized::text[], :name::text[
             :title::text[], :phone::text[], :is_primary::boolean[], :external_id::text[],
             :metadata::jsonb[])
      as v(id, email, email_normalized, name, title, phone, is_primary, external_id, metadata)
-where t.id = v.id
+where t.workspace_id = :workspace_id and t.id = v.id
 returning t.id, api_timestamp(t.updated_at) as updated_at;
 
 -- name: find_many_by_email

@@ -3,7 +3,7 @@
 select 'customer' as object, t.id, t.display_id, t.name, t.domain, t.lifecycle_stage,
        t.owner_email,
        (select p.id from contacts p
-        where p.customer_id = t.id and p.is_primary and p.deleted_at is null) as primary_contact,
+        where p.workspace_id = t.workspace_id and p.customer_id = t.id and p.is_primary and p.deleted_at is null) as primary_contact,
        t.external_id, t.metadata, t.livemode, api_timestamp(t.created_at) as created_at,
        api_timestamp(t.updated_at) as updated_at, api_cursor(t.created_at) as cursor
 from customers t
@@ -52,7 +52,7 @@ set name = v.name, domain = v.domain, lifecycle_stage = v.lifecycle_stage,
 from unnest(:id::text[], :name::text[], :domain::text[], :lifecycle_stage::text[],
             :owner_email::text[], :external_id::text[], :metadata::jsonb[])
      as v(id, name, domain, lifecycle_stage, owner_email, external_id, metadata)
-where t.id = v.id
+where t.workspace_id = :workspace_id and t.id = v.id
 returning t.id, api_timestamp(t.updated_at) as updated_at;
 
 -- name: find_many
@@ -63,7 +63,7 @@ returning t.id, api_timestamp(t.updated_at) as updated_at;
 select t.id, t.display_id, t.external_id
 from unnest(:ids::text[]) as n(id)
 cross join lateral (select c.id, c.display_id, c.external_id from customers c
-                    where c.id = n.id and c.workspace_id = :workspace_id
+                    where c.workspace_id = :workspace_id and c.id = n.id
                       and c.livemode = :livemode and c.deleted_at is null
                     for share) as t
 union all

@@ -25,10 +25,14 @@ where datname = current_database() and backend_type = 'client backend'
   and application_name = $1 and xact_start is not null;
 
 -- name: prune
--- Delete a batch of events older than the retention (their deliveries and attempts cascade).
-delete from events
-where id in (select id from events where created_at < clock_timestamp() - make_interval(days => $1)
-             and fanned_out_at is not null limit $2);
+-- Delete a batch of events older than the retention, across workspaces (their deliveries and
+-- attempts cascade).
+delete from events e
+using (select workspace_id, id from events
+       where created_at < clock_timestamp() - make_interval(days => $1)
+         and fanned_out_at is not null
+       limit $2) as old
+where e.workspace_id = old.workspace_id and e.id = old.id;
 
 -- name: insert_many
 -- Append events to the outbox, in array order: created_at is the statement's start plus a

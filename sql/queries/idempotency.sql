@@ -18,8 +18,8 @@ set method = excluded.method, path = excluded.path, fingerprint = excluded.finge
     status = excluded.status, response = excluded.response, created_at = clock_timestamp();
 
 -- name: prune
--- Delete a batch of stored idempotent responses past their 24 hours.
-delete from idempotency_keys
-where (workspace_id, livemode, key) in (
-    select workspace_id, livemode, key from idempotency_keys
-    where created_at < clock_timestamp() - interval '24 hours' limit $1);
+-- Delete a batch of stored idempotent responses past their 24 hours, across workspaces.
+delete from idempotency_keys k
+using (select workspace_id, livemode, key from idempotency_keys
+       where created_at < clock_timestamp() - interval '24 hours' limit $1) as old
+where k.workspace_id = old.workspace_id and k.livemode = old.livemode and k.key = old.key;

@@ -70,5 +70,5 @@ from unnest(:id::text[], :name::text[], :status::text[], :owner_email::text[],
             :set_cancelled_at::boolean[], :cancelled_at::timestamptz[])
      as v(id, name, status, owner_email, target_date, external_id, metadata, set_started_at,
           started_at, set_completed_at, completed_at, set_cancelled_at, cancelled_at)
-where t.id = v.id
+where t.workspace_id = :workspace_id and t.id = v.id
 returning t.id, api_timestamp(t.updated_at) as updated_at;
