@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from app.core.db import after_commit, transaction
 from app.core.principal import Principal
 from app.customers.resource import customers
 from app.customers.schemas import CustomerCreate
@@ -90,3 +91,35 @@ async def test_display_ids_stay_unique_and_dense_under_concurrent_creates(client
 
     display_ids = await asyncio.gather(*(create(i) for i in range(60)))
     assert sorted(display_ids) == list(range(1, 61))
+
+
+async def test_after_commit_runs_once_after_a_commit_and_never_after_a_rollback(admin):
+    calls = []
+    with pytest.raises(RuntimeError):
+        async with transaction(admin):
+            after_commit(calls.append)
+            raise RuntimeError("rolled back")
+    assert calls == []
+    async with transaction(admin):
+        after_commit(calls.append)
+        after_commit(calls.append)
+        assert calls == []  # not before the commit
+    assert calls == [admin]
+
+
+async def test_a_committed_write_wakes_the_webhook_worker(client, auth, admin):
+    """The worker LISTENs on pivotal_events; a write's wake-up follows its commit (the sweep,
+    the fallback, sends no notification)."""
+    heard = asyncio.Event()
+
+    def notified(*_: object) -> None:
+        heard.set()
+
+    async with admin.acquire() as listener:
+        await listener.add_listener("pivotal_events", notified)
+        try:
+            response = await client.post("/customers", json={"name": "Wakes"}, headers=auth)
+            assert response.status_code == 201
+            await asyncio.wait_for(heard.wait(), 5)
+        finally:
+            await listener.remove_listener("pivotal_events", notified)
