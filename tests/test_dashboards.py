@@ -50,6 +50,26 @@ async def test_expand_customer_on_contacts_and_onboardings(client, auth):
     assert expanded.json()["primary_contact"] == contact
 
 
+async def test_an_expanded_object_is_the_bytes_its_own_get_answers(client, auth):
+    """Expanded objects are written by PostgreSQL: the same JSON, byte for byte, as the object
+    served alone (field order, compact separators, metadata in its stored order, escapes)."""
+    metadata = {"source": "hubspot", "a": "1", "quote \" and \\": "tab\t, ünïcode, \u2028",
+                "long key of metadata": ""}
+    customer = await post(client, auth, "customers", name="Acme \"Intl\"", metadata=metadata)
+    contact = await post(client, auth, "contacts", customer=customer["id"], email="b@acme.co",
+                         is_primary=True, metadata={"k": "v"})
+    await post(client, auth, "onboardings", customer=customer["id"], name="Go-live")
+    alone = (await client.get(f"/customers/{customer['id']}", headers=auth)).content
+    for path in ("contacts", "onboardings"):
+        listed = await client.get(f"/{path}", params={"expand": "customer", "limit": 1},
+                                  headers=auth)
+        assert b'"customer":' + alone in listed.content
+    contact_alone = (await client.get(f"/contacts/{contact['id']}", headers=auth)).content
+    expanded = await client.get(f"/customers/{customer['id']}",
+                                params={"expand": "primary_contact"}, headers=auth)
+    assert b'"primary_contact":' + contact_alone in expanded.content
+
+
 async def test_expand_is_repeatable_or_comma_separated_and_unknown_names_are_400(client, auth):
     await post(client, auth, "customers", name="Acme")
     repeated = await client.get("/customers?expand=primary_contact&expand=primary_contact",
