@@ -90,8 +90,8 @@ def _json_column(field: msgspec.structs.FieldInfo) -> str:
 
 async def expand(conn: asyncpg.Connection, resource: Resource, principal: Principal,
                  objects: list[Any], names: tuple[str, ...]) -> list[Any]:
-    """`objects` with each named field's id replaced by the live object it names (null when
-    that object is gone): one query per field for the whole list."""
+    """`objects`, each named field's id replaced by the live object it names (null when that
+    object is gone): one query per field for the whole list."""
     from app.registry import by_table  # the registry imports every resource
 
     for name in names:
@@ -102,6 +102,6 @@ async def expand(conn: asyncpg.Connection, resource: Resource, principal: Princi
             rows = await conn.fetch(_expand_sql(target), principal.workspace_id,
                                     principal.livemode, ids)
             found = {row["id"]: msgspec.Raw(row["json"].encode()) for row in rows}
-        objects = [msgspec.structs.replace(obj, **{name: found.get(getattr(obj, name))})
-                   for obj in objects]
+        for obj in objects:  # rendered for this answer alone: set in place
+            setattr(obj, name, found.get(getattr(obj, name)))
     return objects
