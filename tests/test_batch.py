@@ -304,3 +304,35 @@ async def test_a_batch_of_100_counts_as_one_request_against_the_rate_limit(datab
                                      headers=workspace.live)
     assert remaining == ["2", "1", "0"]
     assert refused.status_code == 429
+
+
+async def test_created_objects_and_their_events_are_the_bytes_a_get_answers(client, auth):
+    """A batch's created objects, in its answer and in their events, are the same bytes,
+    field for field, as the object served alone."""
+    metadata = {"source": "hubspot", "quote \" and \\": "tab\t, ünïcode, \u2028", "z": "1"}
+    customers = await batch(client, auth, "customers", [
+        {"name": "Acme \"Intl\"", "domain": "acme.com", "external_id": "b1", "metadata": metadata},
+        {"name": "Beta", "external_id": "b2", "lifecycle_stage": "at_risk"},
+    ])
+    contacts = await batch(client, auth, "contacts", [
+        {"customer_external_id": "b1", "email": "Ann@Acme.com", "name": "Ann", "external_id": "c1"},
+    ])
+    onboardings = await batch(client, auth, "onboardings", [
+        {"customer_external_id": "b2", "name": "Go-live", "external_id": "o1",
+         "target_date": "2027-01-31"},
+    ])
+    feed = (await client.get("/events", params={"limit": 10}, headers=auth)).json()["data"]
+    event_ids = {e["data"]["object"]["id"]: e["id"] for e in feed}
+    for path, results in (("customers", customers), ("contacts", contacts),
+                          ("onboardings", onboardings)):
+        for result in results:
+            assert result["result"] == "created"
+            alone = (await client.get(f"/{path}/{result['data']['id']}", headers=auth)).content
+            event = await client.get(f"/events/{event_ids[result['data']['id']]}", headers=auth)
+            assert b'"data":{"object":' + alone + b"}" in event.content
+    raw = await client.post("/customers/batch", headers=auth, json={"items": [
+        {"name": "Gamma", "external_id": "b3", "metadata": {"k": "v"}}]})
+    created = raw.json()["data"][0]["data"]
+    alone = (await client.get(f"/customers/{created['id']}", headers=auth)).content
+    assert b'"data":' + alone + b"}" in raw.content
+

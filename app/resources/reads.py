@@ -62,7 +62,9 @@ def read_expansions(resource: Resource, query: Any) -> tuple[str, ...]:
 
 @functools.lru_cache
 def _expand_sql(target: Resource) -> str:
-    """The live objects of `target` named by the ids in $3, each as the JSON it is served as.
+    """The live objects of `target` named by the ids in $3 (comma-separated: ids are
+    lowercase letters and digits; asyncpg spends ~1 µs an element checking a list it sends
+    as an array), each as the JSON it is served as.
 
     PostgreSQL writes each object's JSON (row_to_json of the served columns, in the read
     struct's order, compact), so an expanded page costs the API one text value per object
@@ -72,20 +74,18 @@ def _expand_sql(target: Resource) -> str:
     columns = ", ".join(_json_column(field) for field in msgspec.structs.fields(target.read))
     return (f"select r.id, row_to_json(r)::text as json from (select {columns} from ("
             f"{queries[target.table + '.select']} where t.workspace_id = $1 "
-            "and t.livemode = $2 and t.id in (select unnest($3::text[])) "
+            "and t.livemode = $2 and t.id in (select unnest(string_to_array($3, ','))) "
             "and t.deleted_at is null) s) r")
 
 
 def _json_column(field: msgspec.structs.FieldInfo) -> str:
     """The column as the object's JSON carries it. A jsonb object (metadata: text keys and
-    values) is written compact, in its stored order, as msgspec writes the dict asyncpg reads
-    from it; jsonb's own text form has spaces after its separators."""
+    values, never null) is written compact, in its stored order, as msgspec writes the dict
+    asyncpg reads from it: json_strip_nulls writes JSON compact (and has no null to strip),
+    where jsonb's own text form has spaces after its separators."""
     if field.type != dict[str, str]:
         return f's."{field.name}"'
-    return (f"coalesce((select '{{' || string_agg(to_json(m.key)::text || ':' "
-            f"|| to_json(m.value)::text, ',' order by m.n) || '}}' "
-            f'from jsonb_each_text(s."{field.name}") with ordinality as m(key, value, n)), '
-            f"'{{}}')::json as \"{field.name}\"")
+    return f'json_strip_nulls(s."{field.name}"::json) as "{field.name}"'
 
 
 async def expand(conn: asyncpg.Connection, resource: Resource, principal: Principal,
@@ -100,7 +100,7 @@ async def expand(conn: asyncpg.Connection, resource: Resource, principal: Princi
         found = {}
         if ids:
             rows = await conn.fetch(_expand_sql(target), principal.workspace_id,
-                                    principal.livemode, ids)
+                                    principal.livemode, ",".join(ids))
             found = {row["id"]: msgspec.Raw(row["json"].encode()) for row in rows}
         for obj in objects:  # rendered for this answer alone: set in place
             setattr(obj, name, found.get(getattr(obj, name)))
