@@ -50,6 +50,32 @@ async def test_expand_customer_on_contacts_and_onboardings(client, auth):
     assert expanded.json()["primary_contact"] == contact
 
 
+async def test_an_expanded_list_pages_like_the_plain_one_in_either_order(client, auth):
+    """The page and its expansions come from one statement: the same items, order, cursors
+    and has_more as the plain list, each field holding its own object (or null)."""
+    customers = [await post(client, auth, "customers", name=f"Co {n}") for n in range(3)]
+    await post(client, auth, "contacts", customer=customers[1]["id"], email="p@co.example",
+               is_primary=True)
+    for n in range(5):
+        await post(client, auth, "onboardings", customer=customers[n % 3]["id"], name=f"O {n}")
+    served = {c["id"]: (await client.get(f"/customers/{c['id']}", headers=auth)).json()
+              for c in customers}
+    for order in ("asc", "desc"):
+        plain = await all_pages(client, auth, "onboardings", order=order)
+        expanded = await all_pages(client, auth, "onboardings", order=order, expand="customer")
+        assert [o["id"] for o in expanded] == [o["id"] for o in plain]
+        assert [o["customer"] for o in expanded] == [served[o["customer"]] for o in plain]
+        first = await page(client, auth, "onboardings", order=order, limit=2)
+        first_expanded = await page(client, auth, "onboardings", order=order, limit=2,
+                                    expand="customer")
+        assert (first_expanded["has_more"], first_expanded["next_cursor"]) == (
+            first["has_more"], first["next_cursor"])
+    listed = await all_pages(client, auth, "customers", expand="primary_contact")
+    contacts = {c["id"]: c["primary_contact"] for c in listed}
+    assert contacts[customers[1]["id"]]["email"] == "p@co.example"
+    assert contacts[customers[0]["id"]] is None and contacts[customers[2]["id"]] is None
+
+
 async def test_an_expanded_object_is_the_bytes_its_own_get_answers(client, auth):
     """Expanded objects are written by PostgreSQL: the same JSON, byte for byte, as the object
     served alone (field order, compact separators, metadata in its stored order, escapes)."""

@@ -1,7 +1,8 @@
 """What list and read calls may ask for beyond the objects: filters and expansions.
 
-An expansion (`?expand=customer`) replaces an id field with the object it names, for a whole
-page in one query, never one per item.
+An expansion (`?expand=customer`) replaces an id field with the object it names: in a list, in
+the page's own statement (a primary-key probe per row); in a retrieve or a batch answer, with
+one query for all the objects, never one per item.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import msgspec
 
 from app.core.db import queries
 from app.core.errors import InvalidRequest, ParameterUnknown
+from app.core.pagination import ListParams, page_of
 from app.core.principal import Principal
 from app.resources import repo
 from app.resources.filters import Condition, Filter
@@ -64,18 +66,22 @@ def read_expansions(resource: Resource, query: Any) -> tuple[str, ...]:
 def _expand_sql(target: Resource) -> str:
     """The live objects of `target` named by the ids in $3 (comma-separated: ids are
     lowercase letters and digits; asyncpg spends ~1 µs an element checking a list it sends
-    as an array), each as the JSON it is served as.
+    as an array), each as the JSON it is served as. One primary-key probe per id: with
+    `t.id = any($3)` the planner would AND the ids with an index over the whole workspace (the
+    search index), a scan of it all."""
+    return _objects_json_sql(target, "t.id in (select unnest(string_to_array($3, ',')))")
 
-    PostgreSQL writes each object's JSON (row_to_json of the served columns, in the read
-    struct's order, compact), so an expanded page costs the API one text value per object
-    instead of a row to decode, a struct to build and its fields to encode again. One
-    primary-key probe per id: with `t.id = any($3)` the planner would AND the ids with an
-    index over the whole workspace (the search index), a scan of it all."""
+
+def _objects_json_sql(target: Resource, id_condition: str) -> str:
+    """The live objects of `target` in the scope $1, $2 that `id_condition` picks, as (id, the
+    JSON the object is served as). PostgreSQL writes the JSON (row_to_json of the served
+    columns, in the read struct's order, compact), so an expanded page costs the API one
+    text value per object instead of a row to decode, a struct to build and its fields to
+    encode again."""
     columns = ", ".join(_json_column(field) for field in msgspec.structs.fields(target.read))
     return (f"select r.id, row_to_json(r)::text as json from (select {columns} from ("
             f"{queries[target.table + '.select']} where t.workspace_id = $1 "
-            "and t.livemode = $2 and t.id in (select unnest(string_to_array($3, ','))) "
-            "and t.deleted_at is null) s) r")
+            f"and t.livemode = $2 and {id_condition} and t.deleted_at is null) s) r")
 
 
 def _json_column(field: msgspec.structs.FieldInfo) -> str:
@@ -105,3 +111,47 @@ async def expand(conn: asyncpg.Connection, resource: Resource, principal: Princi
         for obj in objects:  # rendered for this answer alone: set in place
             setattr(obj, name, found.get(getattr(obj, name)))
     return objects
+
+
+async def list_page(conn: asyncpg.Connection, resource: Resource, principal: Principal,
+                    params: ListParams, conditions: list[Condition], names: tuple[str, ...]
+                    ) -> tuple[list[asyncpg.Record], bool]:
+    """repo.list_page, with the objects `names` expand in the same statement: each page row
+    carries, after its cursor, one JSON text (or null) per name (see render_page)."""
+    if not names:
+        return await repo.list_page(conn, resource, principal, params, conditions)
+    sql, args = repo.list_query(resource, principal, params, conditions)
+    return page_of(await conn.fetch(_with_expansions(resource, sql, names, params.descending),
+                                    *args), params)
+
+
+def render_page(resource: Resource, rows: list[asyncpg.Record], names: tuple[str, ...]
+                ) -> list[Any]:
+    """The page's objects, each expanded field set to the JSON its row carries."""
+    if not names:
+        return [resource.render(row) for row in rows]
+    objects = []
+    for row in rows:
+        values = tuple(row)
+        obj = resource.read(*values[:-1 - len(names)])
+        for name, found in zip(names, values[-len(names):], strict=True):
+            setattr(obj, name, None if found is None else msgspec.Raw(found.encode()))
+        objects.append(obj)
+    return objects
+
+
+def _with_expansions(resource: Resource, page_sql: str, names: tuple[str, ...],
+                     descending: bool) -> str:
+    """The page's query with, per name, the object its field names as served JSON: a lateral
+    primary-key probe per row, so the page and its expansions are one round trip. The outer
+    query keeps the page's order by the cursor (created_at to the microsecond, fixed width)."""
+    from app.registry import by_table  # the registry imports every resource
+
+    columns, joins = [], []
+    for n, name in enumerate(names):
+        target = by_table(resource.expand[name])
+        found = _objects_json_sql(target, f't.id = paged."{name}"')
+        columns.append(f"x{n}.json as expanded_{n}")
+        joins.append(f"left join lateral ({found}) x{n} on true")
+    return (f"select paged.*, {', '.join(columns)} from ({page_sql}) paged {' '.join(joins)} "
+            f"order by paged.cursor {'desc' if descending else 'asc'}")

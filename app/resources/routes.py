@@ -40,10 +40,9 @@ def resource_router(resource: Resource) -> Router:
         principal = principal_of(request)
         async with request.app.state.pool.acquire() as conn:
             conditions = await reads.list_conditions(conn, resource, principal, params.filters)
-            rows, has_more = await repo.list_page(conn, resource, principal, params, conditions)
-            items = [resource.render(row) for row in rows]
-            if names:
-                items = await reads.expand(conn, resource, principal, items, names)
+            rows, has_more = await reads.list_page(conn, resource, principal, params,
+                                                   conditions, names)
+        items = reads.render_page(resource, rows, names)
         cursor = rows[-1]["cursor"] if rows else None
         return json_response(list_page(items, has_more, cursor, params.descending))
 
