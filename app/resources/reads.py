@@ -145,13 +145,20 @@ def _with_expansions(resource: Resource, page_sql: str, names: tuple[str, ...],
     """The page's query with, per name, the object its field names as served JSON: a lateral
     primary-key probe per row, so the page and its expansions are one round trip. The outer
     query keeps the page's order by the cursor (created_at to the microsecond, fixed width)."""
+    columns, joins = _expansion_joins(resource, names)
+    return (f"select paged.*, {columns} from ({page_sql}) paged {joins} "
+            f"order by paged.cursor {'desc' if descending else 'asc'}")
+
+
+@functools.lru_cache(maxsize=64)
+def _expansion_joins(resource: Resource, names: tuple[str, ...]) -> tuple[str, str]:
     from app.registry import by_table  # the registry imports every resource
 
     columns, joins = [], []
     for n, name in enumerate(names):
-        target = by_table(resource.expand[name])
-        found = _objects_json_sql(target, f't.id = paged."{name}"')
+        found = _objects_json_sql(by_table(resource.expand[name]), f't.id = paged."{name}"')
         columns.append(f"x{n}.json as expanded_{n}")
-        joins.append(f"left join lateral ({found}) x{n} on true")
-    return (f"select paged.*, {', '.join(columns)} from ({page_sql}) paged {' '.join(joins)} "
-            f"order by paged.cursor {'desc' if descending else 'asc'}")
+        # limit 1 keeps the subquery a probe per row: flattened into the page's query, the
+        # planner may hash-join the whole workspace's objects, each written as JSON
+        joins.append(f"left join lateral ({found} limit 1) x{n} on true")
+    return ", ".join(columns), " ".join(joins)
