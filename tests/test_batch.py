@@ -335,4 +335,3 @@ async def test_created_objects_and_their_events_are_the_bytes_a_get_answers(clie
     created = raw.json()["data"][0]["data"]
     alone = (await client.get(f"/customers/{created['id']}", headers=auth)).content
     assert b'"data":' + alone + b"}" in raw.content
-

@@ -16,7 +16,7 @@ import msgspec
 
 from app.core import validation
 from app.core.db import queries
-from app.core.errors import ApiError, Conflict, ErrorBody, InvalidRequest, not_found
+from app.core.errors import ApiError, Conflict, ErrorBody, not_found
 from app.core.ids import new_id, parse_reference
 from app.core.principal import Principal
 from app.events.repo import append_events

@@ -162,5 +162,5 @@ class Resource:
     def column(self, api_field: str) -> str:
         return self.columns.get(api_field, api_field)
 
-    def render(self, row: asyncpg.Record) -> msgspec.Struct:
+    def render(self, row: asyncpg.Record | tuple[Any, ...]) -> msgspec.Struct:
         return self.read(*tuple(row)[:-1])

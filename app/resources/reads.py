@@ -133,7 +133,7 @@ def render_page(resource: Resource, rows: list[asyncpg.Record], names: tuple[str
     objects = []
     for row in rows:
         values = tuple(row)
-        obj = resource.read(*values[:-1 - len(names)])
+        obj = resource.render(values[:-len(names)])  # the page's row: its fields and cursor
         for name, found in zip(names, values[-len(names):], strict=True):
             setattr(obj, name, None if found is None else msgspec.Raw(found.encode()))
         objects.append(obj)
